@@ -1,0 +1,4 @@
+"""Allow ``python -m chapterkit``."""
+from chapterkit.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""What every chapter text format provides, and the values parsers exchange.
+
+How to add a format:
+
+1. Write ``chapterkit/formats/<name>.py`` with module-level ``name``,
+   ``extensions``, ``summary`` and three pure functions: ``detect(text) -> bool``,
+   ``parse(text, options) -> ParseResult`` and ``render(chapters) -> str``.
+   Parsers take text and return the model; they never open files or run
+   processes. A parser that cannot read its input raises
+   :class:`~chapterkit.errors.SourceError`; one whose input holds no usable
+   chapter list raises :class:`~chapterkit.errors.NoChaptersError` with the
+   diagnostics.
+2. Add the module to ``FORMATS`` in ``chapterkit/formats/__init__.py``.
+3. Add ``tests/formats/test_<name>.py`` and a round trip to
+   ``tests/formats/test_roundtrip.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Protocol
+
+from chapterkit.diagnostics import Diagnostic
+from chapterkit.model import ChapterList
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """Knobs a parser may honour; a format ignores those that do not apply to it.
+
+    ``duration_ns``: the media duration when known (drops chapters past it, ends the
+    last chapter). ``lenient``: repair instead of refusing. ``fps``: frame rate for
+    SMPTE ``HH:MM:SS:FF`` stamps. ``split_flattened``: accept several stamps on one line.
+    """
+
+    duration_ns: int | None = None
+    lenient: bool = False
+    fps: Fraction | None = None
+    split_flattened: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """The chapters a parser found and what it said about the lines it read."""
+
+    chapters: ChapterList
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+class ChapterFormat(Protocol):
+    """The shape of a format module (checked by ``tests/formats/test_registry.py``)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    summary: str
+
+    def detect(self, text: str) -> bool: ...
+    def parse(self, text: str, options: ParseOptions = ...) -> ParseResult: ...
+    def render(self, chapters: ChapterList) -> str: ...

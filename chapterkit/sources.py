@@ -1,0 +1,93 @@
+"""File and stream I/O for chapter sources: the edge around the pure parsers.
+
+Reading decodes bytes the way chapter files come in the wild: UTF-8 with or
+without a BOM, and UTF-16 with a BOM (Premiere's marker export). Invalid UTF-8
+is refused rather than guessed, since a mis-decoded title would be embedded
+for good. Writing goes through a temporary file in the target folder, fsync
+and rename, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import sys
+import tempfile
+
+from chapterkit import formats
+from chapterkit.errors import ChapterkitError, SourceError
+from chapterkit.formats.base import ParseOptions, ParseResult
+
+STDIN = "-"
+
+
+def decode(data: bytes, *, path: str = STDIN) -> str:
+    """Decode chapter text; raises :class:`SourceError` naming the file and offset."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, data = "utf-16", data
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"text is not valid {encoding.replace('-sig', '')} "
+                          f"(bad byte at offset {exc.start})", path=path, verb="reading") from None
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """The decoded text of ``path``, or of standard input when ``path`` is ``-``."""
+    name = os.fspath(path)
+    try:
+        if name == STDIN:
+            data = sys.stdin.buffer.read()
+        else:
+            with open(name, "rb") as handle:
+                data = handle.read()
+    except OSError as exc:
+        raise SourceError(exc.strerror or str(exc), path=name, verb="reading") from None
+    return decode(data, path=name)
+
+
+def load(path: str | os.PathLike[str], format_name: str | None = None,
+         options: ParseOptions = ParseOptions()) -> ParseResult:
+    """Read and parse a chapter source; the format is named, implied by the extension, or detected."""
+    name = os.fspath(path)
+    text = read_text(name)
+    if format_name is None and name != STDIN:
+        by_extension = formats.format_for_path(name)
+        format_name = by_extension.name if by_extension else None
+    try:
+        return formats.parse(text, format_name, options)
+    except ChapterkitError as exc:
+        if exc.path is None:
+            exc.path = name
+            exc.verb = exc.verb or "parsing"
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` (``-`` is stdout) via temp file, fsync and rename."""
+    name = os.fspath(path)
+    if name == STDIN:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(name))
+    try:
+        handle, temp = tempfile.mkstemp(prefix=".chapterkit-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ChapterkitError(exc.strerror or str(exc), path=name, verb="writing") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, name)
+    except BaseException as exc:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise ChapterkitError(exc.strerror or str(exc), path=name, verb="writing") from None
+        raise

@@ -1,0 +1,65 @@
+"""Shared test helpers: where fixtures live, which FFmpeg builds exist, tool gates.
+
+Tools pip cannot install (Debian's FFmpeg 5.1, mkvtoolnix, mpv) make their tests
+skip with the tool's name when absent, except under ``CI=true``: ``.ci/run``
+installs them, so there a missing tool is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEBIAN_FFMPEG = "/usr/bin/ffmpeg"
+
+
+def fixture_path(*parts: str) -> Path:
+    """The one way tests find committed fixtures."""
+    path = FIXTURES.joinpath(*parts)
+    assert path.exists(), f"missing fixture {path}"
+    return path
+
+
+def require_tool(name: str, path: str | None = None) -> str:
+    """The tool's path; skips the test when absent (fails instead under CI=true)."""
+    found = path if path and os.path.exists(path) else shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed"
+    if IN_CI:
+        pytest.fail(f"{message}, but .ci/run installs it")
+    pytest.skip(message)
+
+
+def bundled_ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg_builds() -> list[pytest.param]:
+    """The FFmpeg builds to run container tests with: the bundled one and Debian's."""
+    return [pytest.param("bundled", id="ffmpeg-bundled"),
+            pytest.param("debian", id="ffmpeg-debian")]
+
+
+@pytest.fixture(params=ffmpeg_builds())
+def ffmpeg_exe(request) -> str:
+    """Each FFmpeg build in turn (Debian's skips when not installed outside CI)."""
+    if request.param == "bundled":
+        return bundled_ffmpeg()
+    return require_tool("ffmpeg (Debian package)", DEBIAN_FFMPEG)
+
+
+def run_ffmpeg(ffmpeg: str, *args: str) -> None:
+    """Run a test-side FFmpeg command (fixture generation), failing loudly."""
+    done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

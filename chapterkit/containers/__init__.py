@@ -147,8 +147,16 @@ def reader_function(name: str) -> Callable[[str], ReadResult]:
     return getattr(module, info.function)
 
 
-def read(path: str | os.PathLike[str], wanted: Sequence[str] | None = None) -> list[ReadResult]:
-    """Run every applicable reader (or the ``wanted`` ones) over ``path``."""
+def read(path: str | os.PathLike[str], wanted: Sequence[str] | None = None, *,
+         ffmpeg: object | None = None) -> list[ReadResult]:
+    """Run every applicable reader (or the ``wanted`` ones) over ``path``.
+
+    ``ffmpeg`` (a path or a ``muxer.FFmpegBinary``) goes to the ``libav`` reader only.
+    """
     name = os.fspath(path)
     container = sniff(name)
-    return [reader_function(reader)(name) for reader in readers_for(container, wanted)]
+    results = []
+    for reader in readers_for(container, wanted):
+        function = reader_function(reader)
+        results.append(function(name, ffmpeg=ffmpeg) if reader == "libav" else function(name))
+    return results

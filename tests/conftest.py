@@ -63,3 +63,21 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
     done = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def _load_make_media():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_media", FIXTURES / "make_media.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: fixtures/make_media.py, the one script that makes test media from lavfi sources.
+make_media = _load_make_media()
+
+
+def ffmpeg_for(build: str) -> str:
+    """The FFmpeg binary of a build name used in parametrised tests ("bundled" or "debian")."""
+    return bundled_ffmpeg() if build == "bundled" else require_tool("ffmpeg (Debian package)", DEBIAN_FFMPEG)

@@ -10,7 +10,7 @@ seconds take and return :class:`fractions.Fraction` or integers only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import overload
 
@@ -31,6 +31,8 @@ class Chapter:
             raise TypeError(f"start_ns must be an int, not {type(self.start_ns).__name__}")
         if self.end_ns is not None and (not isinstance(self.end_ns, int) or isinstance(self.end_ns, bool)):
             raise TypeError(f"end_ns must be an int or None, not {type(self.end_ns).__name__}")
+        if not isinstance(self.title, str):
+            raise TypeError(f"title must be a str, not {type(self.title).__name__}")
         if self.start_ns < 0:
             raise ValueError(f"chapter start {self.start_ns} ns is negative")
         if self.end_ns is not None and self.end_ns < self.start_ns:
@@ -54,16 +56,19 @@ class ChapterList(Sequence[Chapter]):
     chapters: tuple[Chapter, ...] = ()
     title: str | None = None
     duration_ns: int | None = None
-    _filled: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         chapters = tuple(self.chapters)
-        if self.duration_ns is not None and self.duration_ns < 0:
-            raise ValueError(f"duration {self.duration_ns} ns is negative")
-        filled = []
+        if self.duration_ns is not None:
+            if not isinstance(self.duration_ns, int) or isinstance(self.duration_ns, bool):
+                raise TypeError(f"duration_ns must be an int or None, not {type(self.duration_ns).__name__}")
+            if self.duration_ns < 0:
+                raise ValueError(f"duration {self.duration_ns} ns is negative")
         for index, chapter in enumerate(chapters):
             if not isinstance(chapter, Chapter):
                 raise TypeError(f"chapter {index} is a {type(chapter).__name__}, not a Chapter")
+        filled = []
+        for index, chapter in enumerate(chapters):
             if chapter.end_ns is None:
                 end = _natural_end(chapters, index, self.duration_ns)
                 if end is not None:
@@ -101,9 +106,12 @@ class ChapterList(Sequence[Chapter]):
     def with_duration(self, duration_ns: int | None) -> ChapterList:
         """The same chapters against a known media duration.
 
-        A last chapter whose end was only unknown (``None``) now ends at the duration.
+        A last chapter whose end was unknown, or was the old duration, now ends at the new one.
         """
-        return ChapterList(self.chapters, self.title, duration_ns)
+        chapters = self.chapters
+        if chapters and self.duration_ns is not None and chapters[-1].end_ns == self.duration_ns:
+            chapters = chapters[:-1] + (replace(chapters[-1], end_ns=None),)
+        return ChapterList(chapters, self.title, duration_ns)
 
     def with_title(self, title: str | None) -> ChapterList:
         return ChapterList(self.chapters, title, self.duration_ns)
@@ -127,7 +135,7 @@ def _natural_end(chapters: Sequence[Chapter], index: int, duration_ns: int | Non
 
 
 def seconds_to_ns(seconds: Fraction | int | str) -> int:
-    """Exact seconds (a Fraction, an int or a decimal string) to ns, rounded half up."""
+    """Exact seconds (a Fraction, an int or a decimal string) to ns, halves rounded away from zero."""
     value = Fraction(seconds) * NS_PER_SECOND
     return int(value + Fraction(1, 2)) if value >= 0 else -int(-value + Fraction(1, 2))
 

@@ -55,7 +55,9 @@ def load(path: str | os.PathLike[str], format_name: str | None = None,
     text = read_text(name)
     if format_name is None and name != STDIN:
         by_extension = formats.format_for_path(name)
-        format_name = by_extension.name if by_extension else None
+        # .txt is also what free description text uses: let the content decide then.
+        if by_extension is not None and by_extension.name != formats.FALLBACK:
+            format_name = by_extension.name
     try:
         return formats.parse(text, format_name, options)
     except ChapterkitError as exc:

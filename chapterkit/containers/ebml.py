@@ -37,6 +37,10 @@ class EBMLError(Exception):
     """The bytes are not well-formed EBML; ``str()`` is one line saying why."""
 
 
+class TruncatedError(EBMLError):
+    """The file ends inside an element (a cut download, an interrupted recording)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """An element header: its ID, where it starts and how big its data is.
@@ -81,8 +85,9 @@ def decode_id(data: bytes, pos: int = 0, end: int | None = None) -> tuple[int, i
         raise EBMLError("element ID cut off by the end of the data")
     value = int.from_bytes(data[pos:pos + length], "big")
     payload = value & ((1 << (7 * length)) - 1)
-    if payload == 0 or payload == (1 << (7 * length)) - 1:
-        # All-zero and all-one ID values are reserved (RFC 8794 section 5).
+    if (payload == 0 and value != 0x80) or payload == (1 << (7 * length)) - 1:
+        # All-zero and all-one ID values are reserved (RFC 8794 section 5), except
+        # 0x80, which RFC 9559 (section 1) re-allows for Matroska's ChapterDisplay.
         raise EBMLError(f"invalid element ID 0x{value:X}")
     return value, length
 
@@ -207,8 +212,8 @@ class Source:
             header = parse_header(data)
         except EBMLError as exc:
             if offset + len(data) >= self.size and "cut off" in str(exc):
-                raise EBMLError(f"file is truncated: element header at offset {offset} "
-                                "is cut off") from None
+                raise TruncatedError(f"file is truncated: element header at offset {offset} "
+                                     "is cut off") from None
             raise EBMLError(f"{exc} at offset {offset}") from None
         return Header(header.id, offset, header.header_size, header.size)
 
@@ -221,8 +226,8 @@ class Source:
                             f"(more than the {limit} allowed)")
         data = self.read_at(header.data_offset, header.size)
         if len(data) < header.size:
-            raise EBMLError(f"file is truncated: {name} at offset {header.offset} needs "
-                            f"{header.size} bytes, {len(data)} are left")
+            raise TruncatedError(f"file is truncated: {name} at offset {header.offset} needs "
+                                 f"{header.size} bytes, {len(data)} are left")
         return data
 
 
@@ -232,7 +237,11 @@ def encode_id(element_id: int) -> bytes:
     """An element ID's octets (IDs are stored as written, marker included)."""
     length = max(1, (element_id.bit_length() + 7) // 8)
     octets = element_id.to_bytes(length, "big")
-    if decode_id(octets) != (element_id, length):
+    try:
+        valid = decode_id(octets) == (element_id, length)
+    except EBMLError:
+        valid = False
+    if not valid:
         raise ValueError(f"0x{element_id:X} is not a valid EBML element ID")
     return octets
 

@@ -60,11 +60,41 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class SampleTable:
-    """A track's samples: duration (media ticks), byte size and file offset of each."""
+    """A track's samples: start and duration (media ticks), byte size and file offset of each.
 
+    Starts are decode times, before any edit list: in ``stbl`` the running sum of
+    the durations from 0 (14496-12 section 8.6.1.1), in a fragment its ``tfdt``.
+    """
+
+    starts: tuple[int, ...]
     durations: tuple[int, ...]
     sizes: tuple[int, ...]
     offsets: tuple[int, ...]
+
+    @property
+    def end(self) -> int:
+        """The decode time just after the last sample (0 when there is none)."""
+        return self.starts[-1] + self.durations[-1] if self.starts else 0
+
+    def __add__(self, other: SampleTable) -> SampleTable:
+        return SampleTable(self.starts + other.starts, self.durations + other.durations,
+                           self.sizes + other.sizes, self.offsets + other.offsets)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackDefaults:
+    """A track's fragment defaults from ``mvex/trex`` (section 8.8.3)."""
+
+    duration: int = 0
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FragmentRun:
+    """The samples one ``trun`` adds to one track."""
+
+    track_id: int
+    table: SampleTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +140,6 @@ class BoxReader:
     def boxes(self, parent: Box | None = None) -> Iterator[Box]:
         """The child boxes of ``parent`` (the top level when None), in file order."""
         start, end = (0, self.file_size) if parent is None else (parent.payload_offset, parent.end)
-        if parent is not None and parent.name == "meta":
-            # QuickTime's 'meta' is a plain container, ISO's a full box (section 8.11.1):
-            # an ISO one has 4 bytes of version/flags before the first child, and
-            # those bytes cannot be a valid child size (it would be < 8).
-            head = self.read_at(start, min(8, parent.payload_size), "box 'meta'")
-            if len(head) >= 8 and head[4:8] == b"hdlr" or len(head) >= 4 and head[:4] == b"\0\0\0\0":
-                start += 0 if head[4:8] == b"hdlr" else 4
         offset = start
         while offset < end:
             box = self._box_at(offset, end)
@@ -146,6 +169,13 @@ class BoxReader:
         if offset + size > limit:
             raise self.error(f"truncated box '{name}' at offset {offset}")
         return Box(name, offset, size, header)
+
+    def walk(self, parent: Box | None = None, depth: int = 0) -> Iterator[tuple[int, Box]]:
+        """Every box under ``parent`` with its depth, descending into plain containers."""
+        for box in self.boxes(parent):
+            yield depth, box
+            if box.name in CONTAINERS:
+                yield from self.walk(box, depth + 1)
 
     def find(self, parent: Box | None, path: str) -> Box | None:
         """The first box along ``path`` (``"moov/udta/chpl"``) under ``parent``, or None."""
@@ -265,7 +295,11 @@ class BoxReader:
                              f"but sizes {len(sizes)}")
         chunks = self._chunk_offsets(children.get("stco") or children["co64"])
         offsets = self._sample_offsets(children["stsc"], chunks, sizes)
-        return SampleTable(durations, sizes, offsets)
+        starts, now = [], 0
+        for duration in durations:
+            starts.append(now)
+            now += duration
+        return SampleTable(tuple(starts), durations, sizes, offsets)
 
     def _durations(self, stts: Box) -> tuple[int, ...]:
         # section 8.6.1.2: entry_count, then (sample_count, sample_delta) runs.
@@ -325,6 +359,83 @@ class BoxReader:
             raise self.error(f"box 'stsc' at offset {stsc.offset} places {len(offsets)} of "
                              f"{len(sizes)} samples")
         return tuple(offsets)
+
+
+    # -- fragmented files (14496-12 section 8.8) ----------------------------------------
+
+    def track_defaults(self, mvex: Box) -> dict[int, TrackDefaults]:
+        """track_ID -> the default sample duration and size its fragments fall back on."""
+        defaults = {}
+        for trex in self.find_all(mvex, "trex"):
+            _, _, fields = self.full_box(trex)
+            track_id, _description = fields.u32(), fields.u32()
+            defaults[track_id] = TrackDefaults(duration=fields.u32(), size=fields.u32())
+        return defaults
+
+    def fragment_runs(self, defaults: dict[int, TrackDefaults],
+                      initial: dict[int, int] | None = None) -> Iterator[FragmentRun]:
+        """Every track run in every top-level ``moof``, timed and located.
+
+        ``initial`` maps track_ID to the decode time after its ``moov`` samples,
+        where a fragment without ``tfdt`` continues. Byte offsets follow section
+        8.8.7.1: an explicit base-data-offset, else the ``moof`` (for the first
+        track fragment, or always with default-base-is-moof), else the end of
+        the previous track fragment's data; a ``trun`` without a data offset
+        continues where the previous run of its fragment ended.
+        """
+        clock = dict(initial or {})
+        for moof in self.find_all(None, "moof"):
+            data_end = moof.offset
+            for traf in self.find_all(moof, "traf"):
+                runs, data_end = self._traf_runs(moof, traf, data_end, defaults, clock)
+                yield from runs
+
+    def _traf_runs(self, moof: Box, traf: Box, previous_end: int, defaults: dict[int, TrackDefaults],
+                   clock: dict[int, int]) -> tuple[list[FragmentRun], int]:
+        tfhd = self.find(traf, "tfhd")
+        if tfhd is None:
+            raise self.error(f"track fragment at offset {traf.offset} has no 'tfhd'")
+        _, flags, fields = self.full_box(tfhd)
+        track_id = fields.u32()
+        fallback = defaults.get(track_id, TrackDefaults())
+        base = fields.u64() if flags & 0x1 else (moof.offset if flags & 0x20000 else previous_end)
+        if flags & 0x2:
+            fields.u32()  # sample_description_index
+        default_duration = fields.u32() if flags & 0x8 else fallback.duration
+        default_size = fields.u32() if flags & 0x10 else fallback.size
+        tfdt = self.find(traf, "tfdt")
+        if tfdt is not None:
+            version, _, times = self.full_box(tfdt)
+            clock[track_id] = times.u64() if version == 1 else times.u32()
+        now = clock.get(track_id, 0)
+        position = base
+        runs = []
+        for trun in self.find_all(traf, "trun"):
+            version, run_flags, fields = self.full_box(trun)
+            count = fields.u32()
+            fields.check_count(count, "samples")
+            if run_flags & 0x1:
+                position = base + fields.s32()
+            if run_flags & 0x4:
+                fields.u32()  # first_sample_flags
+            starts, durations, sizes, offsets = [], [], [], []
+            for _ in range(count):
+                duration = fields.u32() if run_flags & 0x100 else default_duration
+                size = fields.u32() if run_flags & 0x200 else default_size
+                if run_flags & 0x400:
+                    fields.u32()  # sample_flags
+                if run_flags & 0x800:
+                    fields.u32()  # composition time offset
+                starts.append(now)
+                durations.append(duration)
+                sizes.append(size)
+                offsets.append(position)
+                now += duration
+                position += size
+            runs.append(FragmentRun(track_id, SampleTable(tuple(starts), tuple(durations),
+                                                          tuple(sizes), tuple(offsets))))
+        clock[track_id] = now
+        return runs, position
 
 
 class _Fields:

@@ -1,0 +1,82 @@
+"""The ``libav`` reader: chapters as FFmpeg's demuxers see them.
+
+mpv, Kodi, Jellyfin and ffprobe all read chapters through libavformat, so what it
+reports is what most players show: for MP4 the QuickTime chapter track wins over
+the Nero ``chpl`` atom, Matroska editions are flattened into one list, MP3 ``CHAP``
+frames come in file order, and Ogg/FLAC ``CHAPTERnnn`` comments are parsed with
+FFmpeg's own quirks (``containers.md`` §2).
+
+FFmpeg dumps the chapters as FFMETADATA (:func:`chapterkit.muxer.build_dump_argv`),
+read here with the project's own FFMETADATA parser. The dump runs with ``-copyts``
+so times are the demuxer's own, as ffprobe shows them: without it the CLI subtracts
+the input's start time (25.057 ms on a LAME MP3, −23 ms on an MKV with AAC priming
+read by FFmpeg 5.1) and clamps at zero, which adding the start time back cannot undo.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import TYPE_CHECKING
+
+from chapterkit.containers import ReadResult
+from chapterkit.errors import MediaError, NoChaptersError, SourceError
+from chapterkit.model import NS_PER_SECOND, ChapterList
+
+if TYPE_CHECKING:
+    from chapterkit.muxer import FFmpegBinary
+
+NAME = "libav"
+#: A value that ends in escaped backslashes: an even run of them right before a newline.
+_TRAILING_BACKSLASHES = re.compile(r"(?<!\\)((?:\\\\)+)\n")
+
+
+def read_libav(path: str | os.PathLike[str], ffmpeg: FFmpegBinary | str | None = None) -> ReadResult:
+    """The chapters FFmpeg reads from ``path``, with the duration FFmpeg reports.
+
+    ``ffmpeg`` is a :class:`chapterkit.muxer.FFmpegBinary`, a path, or None to find
+    one. A file without chapters gives an empty list (still with the duration).
+    Raises :class:`MediaError` for a file FFmpeg cannot read and
+    :class:`~chapterkit.errors.FFmpegError` when FFmpeg itself fails.
+    """
+    from chapterkit import muxer
+    from chapterkit.formats import ffmetadata
+
+    name = os.fspath(path)
+    info, text = muxer.probe_and_dump(name, ffmpeg)
+    notes = []
+    try:
+        parsed = ffmetadata.parse(_unambiguous(text))
+    except NoChaptersError:
+        chapters = ChapterList()
+    except SourceError as exc:  # FFmpeg wrote something its own grammar cannot read back
+        raise MediaError(f"FFmpeg's chapter dump cannot be parsed: {exc.reason}", path=name,
+                         verb="reading chapters with FFmpeg from") from None
+    else:
+        chapters = parsed.chapters
+        notes += [str(finding) for finding in parsed.diagnostics if finding.severity != "info"]
+    if info.start_time_ns:
+        notes.append(f"streams start at {_seconds(info.start_time_ns)} s; players that rebase on it "
+                     "(mpv) show every chapter that much earlier")
+    return ReadResult(NAME, ChapterList(chapters.chapters, chapters.title, info.duration_ns), tuple(notes))
+
+
+def _unambiguous(dump: str) -> str:
+    """FFmpeg's dump, with a NUL after a value that ends in a backslash.
+
+    ``ffmetaenc.c`` escapes every backslash, so a title ending in ``\\`` is dumped as
+    ``title=…\\\\`` + newline, and FFmpeg's own reader, which the parser follows,
+    takes that newline as escaped (it looks at one byte) and swallows the next line.
+    In a dump an even run of backslashes is always escaped backslashes; the NUL ends
+    the value there, as :func:`chapterkit.formats.ffmetadata.render` does.
+    """
+    return _TRAILING_BACKSLASHES.sub("\\1\x00\n", dump)
+
+
+def _seconds(ns: int) -> str:
+    sign = "-" if ns < 0 else ""
+    whole, rest = divmod(abs(ns), NS_PER_SECOND)
+    return f"{sign}{whole}.{rest:09d}".rstrip("0").rstrip(".")
+
+
+__all__ = ["read_libav"]

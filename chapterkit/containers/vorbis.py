@@ -1,0 +1,318 @@
+"""Ogg (Vorbis, Opus, FLAC-in-Ogg, Speex, Theora) and FLAC chapters: Vorbis comments via mutagen.
+
+The Xiph "Chapter Extension" (wiki.xiph.org/Chapter_Extension) stores chapters as
+Vorbis comments: ``CHAPTERxxx=H:M:DecimalSeconds`` with ``xxx`` from 000 to 999 and
+``CHAPTERxxxNAME=title``. There is no end time; a chapter ends where the next one
+starts, the last one at the end of the audio.
+
+FFmpeg is a poor writer of these (research §2.4): only Ogg *Opus* gets chapters
+at all, and its whole seconds are rounded to nearest while the milliseconds are
+taken separately, so every start with a fraction of .5 s or more is written one
+second late. So chapterkit writes the comments itself with mutagen, in the shape
+FFmpeg's reader (``oggparsevorbis.c`` ``ogm_chapter``, also used for native FLAC)
+accepts: ``CHAPTER`` plus exactly three digits, the time as
+``%02d:%02d:%02d.%03d``, and each ``NAME`` after its time, because that reader
+attaches a name only to a chapter it has already seen. VLC's reader likewise
+attaches a name to the last time it read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+
+from chapterkit.containers import ReadResult
+from chapterkit.errors import MediaError
+from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList, seconds_to_ns
+
+READER = "vorbis"
+
+#: Three digits, 000-999 (Xiph Chapter Extension); FFmpeg's muxer caps at 1000 too.
+MAX_CHAPTERS = 1000
+#: FFmpeg parses hours with ``%02d``: from 100 h on the time no longer parses.
+MAX_FFMPEG_HOURS = 99
+#: Opus granule positions always count 48 kHz samples (RFC 7845, section 4).
+OPUS_GRANULE_RATE = 48000
+
+_CHAPTER_KEY = re.compile(r"CHAPTER(\d{3})(NAME)?", re.IGNORECASE)
+#: Every key of the chapter extension: times, names, CHAPTERxxxURL, FFmpeg's CHAPTERxxx<KEY>.
+_ANY_CHAPTER_KEY = re.compile(r"CHAPTER\d", re.IGNORECASE)
+_NUMBERED_KEY = re.compile(r"CHAPTER\d+(NAME)?", re.IGNORECASE)
+#: ``H:MM:SS[.fraction]``; an early draft of the extension appended ``-->`` and an end.
+_TIME = re.compile(r"\s*(\d+):([0-5]?\d):([0-5]?\d(?:\.\d*)?)\s*")
+
+_BAD_INPUT = (EOFError, IndexError, KeyError, OverflowError, UnicodeError, ValueError)
+
+
+def parse_chapter_time(text: str) -> tuple[int, int | None]:
+    """``(start_ns, end_ns)`` from a ``CHAPTERxxx`` value, exactly; raises ValueError.
+
+    Any number of decimals is read exactly (``00:01:30.5`` is 90.5 s, which FFmpeg
+    misreads as 90.005 s). ``end_ns`` is None unless the value carries the early
+    draft's ``start-->end`` form.
+    """
+    start, arrow, end = text.partition("-->")
+    start_ns = _clock_ns(start)
+    end_ns = _clock_ns(end) if arrow else None
+    if start_ns is None or (arrow and end_ns is None):
+        raise ValueError(f"not a chapter time: {text!r} (expected HH:MM:SS.mmm)")
+    return start_ns, end_ns
+
+
+def _clock_ns(text: str) -> int | None:
+    match = _TIME.fullmatch(text)
+    if not match:
+        return None
+    hours, minutes, seconds = match.groups()
+    return (int(hours) * 3600 + int(minutes) * 60) * NS_PER_SECOND + seconds_to_ns(seconds.rstrip("."))
+
+
+def format_chapter_time(ms: int) -> str:
+    """``HH:MM:SS.mmm``: two-digit hours (more when needed), always three ms digits."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def read_vorbis(path: str) -> ReadResult:
+    """The ``CHAPTERxxx`` chapters in ``path``'s Vorbis comment, sorted by number.
+
+    A time that does not parse skips its chapter with a note; a missing ``NAME``
+    gives the title ``""`` and a note. Ends come from the next start and the
+    audio's duration (see :class:`~chapterkit.model.ChapterList`).
+    """
+    name = os.fspath(path)
+    audio = _load(name, verb="reading chapters from")
+    notes: list[str] = []
+    times: dict[int, tuple[int, int | None]] = {}
+    titles: dict[int, str] = {}
+    for key, value in list(audio.tags or ()):
+        match = _CHAPTER_KEY.fullmatch(key)
+        if not match:
+            if _NUMBERED_KEY.fullmatch(key):
+                notes.append(f"{key} ignored: chapter keys have exactly three digits (000-999)")
+            continue
+        number = int(match.group(1))
+        label = f"CHAPTER{number:03d}{'NAME' if match.group(2) else ''}"
+        if number in (titles if match.group(2) else times):
+            notes.append(f"{label} appears more than once; the first is used")
+        elif match.group(2):
+            titles[number] = value
+        else:
+            try:
+                times[number] = parse_chapter_time(value)
+            except ValueError:
+                notes.append(f"{label}={value!r} is not a time (HH:MM:SS.mmm); chapter skipped")
+    chapters = []
+    for number in sorted(times):
+        start_ns, end_ns = times[number]
+        if end_ns is not None and end_ns < start_ns:
+            notes.append(f"CHAPTER{number:03d} ends before it starts; end ignored")
+            end_ns = None
+        if number not in titles:
+            notes.append(f"CHAPTER{number:03d} has no CHAPTER{number:03d}NAME; title is empty")
+        chapters.append(Chapter(start_ns, end_ns, titles.get(number, "")))
+    for number in sorted(set(titles) - set(times)):
+        notes.append(f"CHAPTER{number:03d}NAME has no CHAPTER{number:03d} time; ignored")
+    starts = [chapter.start_ns for chapter in chapters]
+    if starts != sorted(starts):
+        notes.append("chapter numbers are not in start order; FFmpeg lists them as stored")
+    duration_ns = _duration_ns(audio, notes)
+    title = _first(audio.tags, "TITLE")
+    return ReadResult(READER, ChapterList(tuple(chapters), title, duration_ns), tuple(notes))
+
+
+def write_vorbis(path: str, chapters: ChapterList) -> list[str]:
+    """Replace every chapter comment in the file at ``path`` with ``chapters``, in place.
+
+    Removes every old ``CHAPTER<digit>...`` comment, keeps all other comments in
+    their order (and FLAC picture blocks / ``METADATA_BLOCK_PICTURE`` cover art),
+    and appends ``CHAPTER000``, ``CHAPTER000NAME``, ``CHAPTER001``, ... Numbering
+    starts at 000 as FFmpeg's muxer does; FFmpeg 5.1 and 9 and mpv read 000- and
+    001-based lists alike (measured). Returns warnings about what the format loses:
+    ends, sub-millisecond precision, chapters past the 1000th.
+    """
+    name = os.fspath(path)
+    audio = _load(name, verb="writing chapters into")
+    warnings: list[str] = []
+    duration_ns = _duration_ns(audio, [])
+    items = list(chapters)
+    if len(items) > MAX_CHAPTERS:
+        warnings.append(f"{len(items)} chapters: Vorbis comments number chapters 000-999, so only "
+                        f"the first {MAX_CHAPTERS} are written")
+        items = items[:MAX_CHAPTERS]
+    entries = _entries(items, chapters.duration_ns or duration_ns, warnings)
+    if audio.tags is None:
+        audio.add_tags()  # a FLAC file without a VORBIS_COMMENT block
+    kept = [(key, value) for key, value in audio.tags if not _ANY_CHAPTER_KEY.match(key)]
+    audio.tags.clear()
+    audio.tags.extend(kept + entries)
+    _save(audio, name, verb="writing chapters into")
+    return warnings
+
+
+def write_title(path: str, title: str) -> None:
+    """Set the file's own ``TITLE`` comment; ``""`` removes it."""
+    name = os.fspath(path)
+    audio = _load(name, verb="writing the title into")
+    if audio.tags is None:
+        audio.add_tags()
+    if "TITLE" in audio.tags:
+        del audio.tags["TITLE"]
+    title = _clean_title(title, "the title", [])
+    if title:
+        audio.tags["TITLE"] = [title]
+    _save(audio, name, verb="writing the title into")
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _entries(chapters: Sequence[Chapter], duration_ns: int | None,
+             warnings: list[str]) -> list[tuple[str, str]]:
+    entries = []
+    rounded = 0
+    lost_ends = []
+    late = []
+    starts = [chapter.start_ns for chapter in chapters]
+    if starts != sorted(starts):
+        warnings.append("chapters are not in start order; readers list them as numbered")
+    for number, chapter in enumerate(chapters):
+        ms = (chapter.start_ns + NS_PER_MS // 2) // NS_PER_MS
+        rounded += ms * NS_PER_MS != chapter.start_ns
+        if ms >= (MAX_FFMPEG_HOURS + 1) * 3600 * 1000:
+            late.append(number + 1)
+        natural_end = starts[number + 1] if number + 1 < len(chapters) else duration_ns
+        if chapter.end_ns is not None and natural_end is not None \
+                and _ms(chapter.end_ns) != _ms(natural_end):
+            lost_ends.append(number + 1)
+        title = _clean_title(chapter.title, f"chapter {number + 1}", warnings)
+        entries += [(f"CHAPTER{number:03d}", format_chapter_time(ms)), (f"CHAPTER{number:03d}NAME", title)]
+    if rounded:
+        warnings.append(f"{rounded} chapter start(s) rounded to whole milliseconds "
+                        "(CHAPTERxxx stores ms)")
+    if lost_ends:
+        warnings.append(f"end of chapter(s) {_numbers(lost_ends)} not stored: Vorbis comments have "
+                        "no end times, readers end a chapter at the next start (the last at the end "
+                        "of the audio)")
+    if late:
+        warnings.append(f"chapter(s) {_numbers(late)} start at {MAX_FFMPEG_HOURS + 1} h or later; "
+                        "FFmpeg-based readers (ffprobe, mpv) parse two-digit hours and skip them")
+    return entries
+
+
+def _ms(ns: int) -> int:
+    return (ns + NS_PER_MS // 2) // NS_PER_MS
+
+
+def _numbers(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:5]))
+    return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+
+
+def _clean_title(title: str, what: str, warnings: list[str]) -> str:
+    """A title every reader keeps whole: FFmpeg reads comments as C strings, so no NUL."""
+    if "\x00" in title:
+        title = title.replace("\x00", " ")
+        warnings.append(f"{what}: NUL characters replaced by spaces (FFmpeg would cut the title there)")
+    try:
+        title.encode("utf-8")
+    except UnicodeEncodeError:
+        title = title.encode("utf-8", "replace").decode("utf-8")
+        warnings.append(f"{what}: characters that are not valid Unicode replaced by '?'")
+    return title
+
+
+def _save(audio, name: str, verb: str) -> None:
+    from mutagen import MutagenError
+
+    try:
+        audio.save()
+    except (MutagenError, OSError, *_BAD_INPUT) as exc:
+        raise MediaError(_reason(exc, name), path=name, verb=verb) from None
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _first(tags, key: str) -> str | None:
+    try:
+        values = tags[key] if tags is not None else []
+    except KeyError:
+        return None
+    return values[0] if values and values[0] else None
+
+
+def _duration_ns(audio, notes: list[str]) -> int | None:
+    """The audio length, exact when it is a whole number of samples.
+
+    FLAC's STREAMINFO gives the sample count itself (0 means unknown). For Ogg,
+    mutagen divides the last granule position (minus Opus pre-skip) by the rate,
+    so rounding ``length * rate`` recovers the integer count exactly; Theora's
+    frame-based length is rounded to whole milliseconds.
+    """
+    info = audio.info
+    total = getattr(info, "total_samples", None)
+    rate = int(getattr(info, "sample_rate", 0) or 0)
+    if type(audio).__name__ == "OggOpus":
+        rate = OPUS_GRANULE_RATE
+    if total is not None and rate:
+        if total == 0:
+            notes.append("FLAC STREAMINFO does not give the number of samples; duration unknown")
+            return None
+        return (total * NS_PER_SECOND * 2 + rate) // (2 * rate)
+    length = Fraction(float(info.length))
+    if rate:
+        samples = round(length * rate)
+        if abs(length * rate - samples) < Fraction(1, 10**6):
+            return (samples * NS_PER_SECOND * 2 + rate) // (2 * rate)
+    return round(length * 1000) * NS_PER_MS
+
+
+def _load(name: str, *, verb: str):
+    """The mutagen file object for an Ogg or FLAC file, or a one-line :class:`MediaError`."""
+    import mutagen
+    from mutagen.flac import FLAC
+    from mutagen.oggflac import OggFLAC
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggspeex import OggSpeex
+    from mutagen.oggtheora import OggTheora
+    from mutagen.oggvorbis import OggVorbis
+
+    try:
+        if os.path.getsize(name) == 0:
+            raise MediaError("file is empty (0 bytes)", path=name, verb=verb)
+    except OSError as exc:
+        raise MediaError(exc.strerror or str(exc), path=name, verb=verb) from None
+    try:
+        audio = mutagen.File(name, options=[OggVorbis, OggOpus, OggFLAC, OggSpeex, OggTheora, FLAC])
+    except (mutagen.MutagenError, OSError, *_BAD_INPUT) as exc:
+        reason = _reason(exc, name, "not a readable Ogg or FLAC file")
+        raise MediaError(reason, path=name, verb=verb) from None
+    if audio is None:
+        raise MediaError("not an Ogg (Vorbis, Opus, FLAC, Speex, Theora) or FLAC file",
+                         path=name, verb=verb)
+    if audio.info.length < 0:  # Opus: last granule position before the pre-skip
+        raise MediaError("no audio after the headers (truncated?)", path=name, verb=verb)
+    return audio
+
+
+def _reason(exc: BaseException, name: str, prefix: str = "") -> str:
+    """One line from a mutagen error, which often wraps the OSError as its only argument.
+
+    The path is dropped from mutagen's text ("'x.flac' is not a valid FLAC file"):
+    :class:`MediaError` names it once already.
+    """
+    for cause in (exc, *(exc.args[:1] if exc.args else ()), exc.__cause__):
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+    detail = " ".join(str(exc).replace(repr(name), "").replace(name, "").split())
+    detail = detail.removeprefix("is ") or type(exc).__name__
+    return f"{prefix} ({detail})" if prefix else detail
+
+
+__all__ = ["format_chapter_time", "parse_chapter_time", "read_vorbis", "write_title",
+           "write_vorbis"]

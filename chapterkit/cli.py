@@ -43,6 +43,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ChapterkitError as exc:
             raise _Failure(str(exc), exc.exit_code) from None
+        except click.UsageError as exc:
+            # One line, like every other error; click's default adds a usage block.
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            raise _Failure(f"{exc.format_message()} (see '{where} --help')", exc.exit_code) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:

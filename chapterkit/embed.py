@@ -73,8 +73,8 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
     if container == "mp4" or container == "matroska":
         _muxer_for(target, container)  # refuse an output extension FFmpeg cannot write here
     binary = muxer.find_ffmpeg(ffmpeg)
-    info = muxer.probe(source, binary)
-    planned, warnings = plan(chapters, container, info.duration_ns, path=source)
+    info = muxer.probe(source, binary)  # also refuses truncated, stream-less and non-media input
+    planned, warnings = plan(chapters, container, _exact_duration(source, container, info), path=source)
     if title is not None:
         planned = planned.with_title(title)
 
@@ -92,6 +92,16 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
         _remove(temp)
         raise
     return EmbedResult(source, target, container, method, planned, tuple(warnings), verified_by)
+
+
+def _exact_duration(source: str, container: str, info) -> int | None:
+    """The duration as the container stores it (FFmpeg's banner rounds it to 10 ms)."""
+    primary = containers.CONTAINER_READERS[container][0]
+    try:
+        duration = containers.reader_function(primary)(source).chapters.duration_ns
+    except ChapterkitError:
+        duration = None
+    return duration if duration is not None else info.duration_ns
 
 
 def plan(chapters: ChapterList, container: str, duration_ns: int | None, *,

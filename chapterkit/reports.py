@@ -102,6 +102,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "
     return lines
 
 
+def _quoted(title: str, limit: int = TITLE_COLUMNS) -> str:
+    """A title quoted and escaped for a one-line message (as verify quotes them)."""
+    return repr(title if len(title) <= limit else title[:limit - 1] + "…")
+
+
 def _number(row: ChapterCheck) -> str:
     return str(row.expected_index) if row.expected_index is not None else f"+{row.actual_index}"
 
@@ -196,7 +201,8 @@ def render_text(report: VerifyReport, color: bool = False) -> str:
 
     Only problems stand out: with ``color`` failing rows are red and warnings
     yellow (click.style); without it, the status column and the ``!``/``~``
-    lines below each table carry the same information.
+    lines below each table carry the same information. ``#`` is the chapter's
+    position in the source; ``+N`` is the reader's Nth chapter, which the source lacks.
     """
     paint = _painter(color)
     lines = [f"{report.media}: tolerance {format_unit(report.tolerance_ns)}", ""]
@@ -337,7 +343,7 @@ def render_github(report: VerifyReport, summary_path: str | None = None) -> str:
         errors += [(title, problem) for problem in reader.problems]
         warnings += [(title, warning) for warning in reader.warnings]
         for row in reader.rows:
-            where = f"chapter {_number(row)} {_clip(row.title)!r}: "
+            where = f"chapter {_number(row)} {_quoted(row.title)}: "
             if row.problems:
                 errors.append((title, where + "; ".join(row.problems)))
             if row.warnings:

@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from chapterkit.containers import ReadResult
-from chapterkit.errors import ChapterMismatchError, MediaError
+from chapterkit.containers._mutagen import check_not_empty, clean_title, converted_errors, ns_to_ms
+from chapterkit.errors import ChapterMismatchError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
 READER = "id3"
@@ -52,7 +53,8 @@ _KEEP_V24_FRAMES = ("EQU2", "RVA2", "TDEN", "TDRL", "TDTG", "TMOO", "TPRO",
 
 #: What mutagen and the struct/codec layers under it raise for a file that is not
 #: a sound MP3 (mutagen converts most of these to MutagenError, but not all paths).
-_BAD_INPUT = (EOFError, IndexError, KeyError, OverflowError, UnicodeError, ValueError)
+
+_NUL_REASON = "ID3 uses NUL to separate values"
 
 
 def read_id3(path: str) -> ReadResult:
@@ -145,7 +147,7 @@ def write_title(path: str, title: str) -> None:
     if audio.tags is None:
         audio.add_tags()
     audio.tags.delall("TIT2")
-    title = _clean_title(title, "the title", [])
+    title = clean_title(title, "the title", [], _NUL_REASON)
     if title:
         encoding = Encoding.LATIN1 if title.isascii() else Encoding.UTF16
         audio.tags.add(TIT2(encoding=encoding, text=[title]))
@@ -285,13 +287,13 @@ def _plan(chapters: Sequence[Chapter], duration_ns: int | None, warnings: list[s
             following = chapters[index + 1].start_ns if index + 1 < len(chapters) else duration_ns
             end_ns = following if following is not None and following >= chapter.start_ns \
                 else chapter.start_ns
-        start_ms, end_ms = _to_ms(chapter.start_ns), _to_ms(end_ns)
+        start_ms, end_ms = ns_to_ms(chapter.start_ns), ns_to_ms(end_ns)
         rounded += (start_ms * NS_PER_MS != chapter.start_ns) + (end_ms * NS_PER_MS != end_ns)
         if end_ms > MAX_TIME_MS:
             raise ChapterMismatchError(
                 f"chapter {index + 1} ends at {end_ms} ms, beyond the 32-bit ms of ID3 CHAP "
                 "(49.7 days)", path=name, verb="writing chapters into")
-        title = _clean_title(chapter.title, f"chapter {index + 1}", warnings)
+        title = clean_title(chapter.title, f"chapter {index + 1}", warnings, _NUL_REASON)
         if not title:
             warnings.append(f"chapter {index + 1} has no title; FFmpeg-based readers show its "
                             f"element id 'ch{index}'")
@@ -300,24 +302,6 @@ def _plan(chapters: Sequence[Chapter], duration_ns: int | None, warnings: list[s
         warnings.append(f"{rounded} chapter time(s) rounded to whole milliseconds "
                         "(ID3 CHAP stores ms)")
     return plan
-
-
-def _to_ms(ns: int) -> int:
-    """Nanoseconds to ms, rounded half up (FFmpeg's av_rescale_q rounds to nearest too)."""
-    return (ns + NS_PER_MS // 2) // NS_PER_MS
-
-
-def _clean_title(title: str, what: str, warnings: list[str]) -> str:
-    """A title ID3 can store: no NUL (it separates values) and encodable text."""
-    if "\x00" in title:
-        title = title.replace("\x00", " ")
-        warnings.append(f"{what}: NUL characters replaced by spaces (ID3 uses NUL to separate values)")
-    try:
-        title.encode("utf-8")
-    except UnicodeEncodeError:
-        title = title.encode("utf-8", "replace").decode("utf-8")
-        warnings.append(f"{what}: characters that are not valid Unicode replaced by '?'")
-    return title
 
 
 def _update_to_v23(tags) -> None:
@@ -329,12 +313,8 @@ def _update_to_v23(tags) -> None:
 
 
 def _save(tags, name: str, verb: str) -> None:
-    from mutagen import MutagenError
-
-    try:
+    with converted_errors(name, verb):
         tags.save(name, v2_version=3)
-    except (MutagenError, OSError, *_BAD_INPUT) as exc:
-        raise MediaError(_reason(exc, name), path=name, verb=verb) from None
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -342,34 +322,11 @@ def _save(tags, name: str, verb: str) -> None:
 
 def _load(name: str, *, verb: str, ordered: bool = False):
     """``mutagen.mp3.MP3`` for ``name``, or a one-line :class:`MediaError`."""
-    from mutagen import MutagenError
     from mutagen.mp3 import MP3
 
-    try:
-        if os.path.getsize(name) == 0:
-            raise MediaError("file is empty (0 bytes)", path=name, verb=verb)
-    except OSError as exc:
-        raise MediaError(exc.strerror or str(exc), path=name, verb=verb) from None
-    try:
-        if ordered:
-            return MP3(name, ID3=_ordered_id3())
-        return MP3(name)
-    except (MutagenError, OSError, *_BAD_INPUT) as exc:
-        raise MediaError(_reason(exc, name, "not a readable MP3 file"), path=name, verb=verb) from None
-
-
-def _reason(exc: BaseException, name: str, prefix: str = "") -> str:
-    """One line from a mutagen error, which often wraps the OSError as its only argument.
-
-    The path is dropped from mutagen's text ("'x.flac' is not a valid FLAC file"):
-    :class:`MediaError` names it once already.
-    """
-    for cause in (exc, *(exc.args[:1] if exc.args else ()), exc.__cause__):
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror
-    detail = " ".join(str(exc).replace(repr(name), "").replace(name, "").split())
-    detail = detail.removeprefix("is ") or type(exc).__name__
-    return f"{prefix} ({detail})" if prefix else detail
+    check_not_empty(name, verb)
+    with converted_errors(name, verb, "not a readable MP3 file"):
+        return MP3(name, ID3=_ordered_id3()) if ordered else MP3(name)
 
 
 @functools.cache

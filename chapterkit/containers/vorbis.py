@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from chapterkit.containers import ReadResult
+from chapterkit.containers._mutagen import check_not_empty, clean_title, converted_errors, ns_to_ms
 from chapterkit.errors import MediaError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList, seconds_to_ns
 
@@ -43,7 +44,7 @@ _NUMBERED_KEY = re.compile(r"CHAPTER\d+(NAME)?", re.IGNORECASE)
 #: ``H:MM:SS[.fraction]``; an early draft of the extension appended ``-->`` and an end.
 _TIME = re.compile(r"\s*(\d+):([0-5]?\d):([0-5]?\d(?:\.\d*)?)\s*")
 
-_BAD_INPUT = (EOFError, IndexError, KeyError, OverflowError, UnicodeError, ValueError)
+_NUL_REASON = "FFmpeg would cut the title there"
 
 
 def parse_chapter_time(text: str) -> tuple[int, int | None]:
@@ -162,7 +163,7 @@ def write_title(path: str, title: str) -> None:
         audio.add_tags()
     if "TITLE" in audio.tags:
         del audio.tags["TITLE"]
-    title = _clean_title(title, "the title", [])
+    title = clean_title(title, "the title", [], _NUL_REASON)
     if title:
         audio.tags["TITLE"] = [title]
     _save(audio, name, verb="writing the title into")
@@ -187,9 +188,9 @@ def _entries(chapters: Sequence[Chapter], duration_ns: int | None,
             late.append(number + 1)
         natural_end = starts[number + 1] if number + 1 < len(chapters) else duration_ns
         if chapter.end_ns is not None and natural_end is not None \
-                and _ms(chapter.end_ns) != _ms(natural_end):
+                and ns_to_ms(chapter.end_ns) != ns_to_ms(natural_end):
             lost_ends.append(number + 1)
-        title = _clean_title(chapter.title, f"chapter {number + 1}", warnings)
+        title = clean_title(chapter.title, f"chapter {number + 1}", warnings, _NUL_REASON)
         entries += [(f"CHAPTER{number:03d}", format_chapter_time(ms)), (f"CHAPTER{number:03d}NAME", title)]
     if rounded:
         warnings.append(f"{rounded} chapter start(s) rounded to whole milliseconds "
@@ -204,35 +205,14 @@ def _entries(chapters: Sequence[Chapter], duration_ns: int | None,
     return entries
 
 
-def _ms(ns: int) -> int:
-    return (ns + NS_PER_MS // 2) // NS_PER_MS
-
-
 def _numbers(numbers: list[int]) -> str:
     shown = ", ".join(map(str, numbers[:5]))
     return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
 
 
-def _clean_title(title: str, what: str, warnings: list[str]) -> str:
-    """A title every reader keeps whole: FFmpeg reads comments as C strings, so no NUL."""
-    if "\x00" in title:
-        title = title.replace("\x00", " ")
-        warnings.append(f"{what}: NUL characters replaced by spaces (FFmpeg would cut the title there)")
-    try:
-        title.encode("utf-8")
-    except UnicodeEncodeError:
-        title = title.encode("utf-8", "replace").decode("utf-8")
-        warnings.append(f"{what}: characters that are not valid Unicode replaced by '?'")
-    return title
-
-
 def _save(audio, name: str, verb: str) -> None:
-    from mutagen import MutagenError
-
-    try:
+    with converted_errors(name, verb):
         audio.save()
-    except (MutagenError, OSError, *_BAD_INPUT) as exc:
-        raise MediaError(_reason(exc, name), path=name, verb=verb) from None
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -282,36 +262,15 @@ def _load(name: str, *, verb: str):
     from mutagen.oggtheora import OggTheora
     from mutagen.oggvorbis import OggVorbis
 
-    try:
-        if os.path.getsize(name) == 0:
-            raise MediaError("file is empty (0 bytes)", path=name, verb=verb)
-    except OSError as exc:
-        raise MediaError(exc.strerror or str(exc), path=name, verb=verb) from None
-    try:
+    check_not_empty(name, verb)
+    with converted_errors(name, verb, "not a readable Ogg or FLAC file"):
         audio = mutagen.File(name, options=[OggVorbis, OggOpus, OggFLAC, OggSpeex, OggTheora, FLAC])
-    except (mutagen.MutagenError, OSError, *_BAD_INPUT) as exc:
-        reason = _reason(exc, name, "not a readable Ogg or FLAC file")
-        raise MediaError(reason, path=name, verb=verb) from None
     if audio is None:
         raise MediaError("not an Ogg (Vorbis, Opus, FLAC, Speex, Theora) or FLAC file",
                          path=name, verb=verb)
     if audio.info.length < 0:  # Opus: last granule position before the pre-skip
         raise MediaError("no audio after the headers (truncated?)", path=name, verb=verb)
     return audio
-
-
-def _reason(exc: BaseException, name: str, prefix: str = "") -> str:
-    """One line from a mutagen error, which often wraps the OSError as its only argument.
-
-    The path is dropped from mutagen's text ("'x.flac' is not a valid FLAC file"):
-    :class:`MediaError` names it once already.
-    """
-    for cause in (exc, *(exc.args[:1] if exc.args else ()), exc.__cause__):
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror
-    detail = " ".join(str(exc).replace(repr(name), "").replace(name, "").split())
-    detail = detail.removeprefix("is ") or type(exc).__name__
-    return f"{prefix} ({detail})" if prefix else detail
 
 
 __all__ = ["format_chapter_time", "parse_chapter_time", "read_vorbis", "write_title",

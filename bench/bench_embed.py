@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=1000)
     args = parser.parse_args()
     for size in (10, args.big_mb):
-        for extension in (".mkv", ".mp4"):
+        for extension in (".mkv", ".mov"):  # .mov: the MP4 family, with raw video
             path = big_file(extension, size)
             ours, ours_nv = timed_embed(path, True), timed_embed(path, False)
             raw, cp = timed_raw_ffmpeg(path), timed_cp(path)

@@ -24,15 +24,17 @@ def ffmpeg() -> str:
 
 
 def big_file(extension: str, megabytes: int) -> str:
-    """A file of about ``megabytes`` MB: 1080p rawvideo frames (3.1 MB each) at 25 fps, plus audio."""
+    """A 20 s file of about ``megabytes`` MB: 500 rawvideo frames sized to fit, plus AAC audio."""
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, f"big-{megabytes}MB{extension}")
     if os.path.exists(path):
         return path
-    frames = max(20, megabytes * 1_000_000 // 3_110_400)
-    seconds = frames / 25
+    frames, seconds = 500, 20
+    pixels = megabytes * 1_000_000 / frames / 1.5  # yuv420p: 1.5 bytes a pixel
+    width = max(32, int((pixels * 16 / 9) ** 0.5) // 16 * 16)
+    height = max(18, int(pixels / width) // 2 * 2)
     subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
-                    "-f", "lavfi", "-i", "testsrc=s=1920x1080:r=25", "-f", "lavfi", "-i", f"sine=d={seconds}",
+                    "-f", "lavfi", "-i", f"testsrc=s={width}x{height}:r=25", "-f", "lavfi", "-i", f"sine=d={seconds}",
                     "-frames:v", str(frames), "-c:v", "rawvideo", "-pix_fmt", "yuv420p", "-c:a", "aac",
                     path], check=True)
     return path

@@ -233,19 +233,20 @@ def _write_with_ffmpeg(binary, source, temp, chapters, container, target, info, 
 
 
 def _write_with_mutagen(source, temp, chapters, container, title) -> list[str]:
-    try:
-        shutil.copyfile(source, temp)
-    except OSError as exc:
-        raise ChapterkitError(exc.strerror or str(exc), path=temp, verb="copying the input to") from None
     if container == "mp3":
         from chapterkit.containers import id3
 
+        id3.copy_with_room(source, temp, chapters)
         warnings = id3.write_id3(temp, chapters)
         if title is not None:
             id3.write_title(temp, title)
     else:
         from chapterkit.containers import vorbis
 
+        try:
+            shutil.copyfile(source, temp)
+        except OSError as exc:
+            raise ChapterkitError(exc.strerror or str(exc), path=temp, verb="copying the input to") from None
         warnings = vorbis.write_vorbis(temp, chapters)
         if title is not None:
             vorbis.write_title(temp, title)

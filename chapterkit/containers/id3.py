@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Sequence
 from fractions import Fraction
 
 from chapterkit.containers import ReadResult
 from chapterkit.containers._mutagen import check_not_empty, clean_title, converted_errors, ns_to_ms
-from chapterkit.errors import ChapterMismatchError
+from chapterkit.errors import ChapterMismatchError, MediaError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
 READER = "id3"
@@ -153,6 +154,46 @@ def write_title(path: str, title: str) -> None:
         audio.tags.add(TIT2(encoding=encoding, text=[title]))
     _update_to_v23(audio.tags)
     _save(audio.tags, name, verb="writing the title into")
+
+
+def copy_with_room(source: str, target: str, chapters: ChapterList) -> None:
+    """Copy the MP3 ``source`` to ``target``, with room in its ID3v2 tag for ``chapters``.
+
+    mutagen rewrites a tag in place when the new one fits the old tag plus its
+    padding, and otherwise inserts bytes, moving all the audio after it (an FFmpeg
+    MP3 starts with a 34-byte tag and no padding). Growing the padding during the
+    copy we make anyway keeps the chapter write that follows to the tag region:
+    one copy of the file in all. The padding is zeros (ID3v2.3 section 3.3, v2.4
+    section 3.3); a v2.4 tag with a footer may not have padding, so it is copied
+    as it is.
+    """
+    room = 4096 + sum(64 + len(chapter.title.encode("utf-16")) for chapter in chapters)
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            head = src.read(10)
+            tag_size = _tag_size(head)
+            if tag_size is None:  # no tag, or one we leave alone: a tag of padding only goes first
+                dst.write(b"ID3\x03\x00\x00" + _synchsafe(room) + bytes(room))
+                src.seek(0)
+            else:
+                body = src.read(tag_size)
+                dst.write(head[:6] + _synchsafe(tag_size + room) + body + bytes(room))
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except OSError as exc:
+        raise MediaError(exc.strerror or str(exc), path=target, verb="copying the input to") from None
+
+
+def _tag_size(head: bytes) -> int | None:
+    """The size field of an ID3v2.3/2.4 header without a footer, or None."""
+    if len(head) < 10 or head[:3] != b"ID3" or head[3] not in (3, 4) or head[5] & 0x10:
+        return None
+    if any(byte & 0x80 for byte in head[6:10]):
+        return None  # not synchsafe: not a tag we understand
+    return (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+
+
+def _synchsafe(value: int) -> bytes:
+    return bytes(((value >> 21) & 0x7F, (value >> 14) & 0x7F, (value >> 7) & 0x7F, value & 0x7F))
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -347,3 +347,26 @@ def test_any_titles_and_ms_times_round_trip(tmp_path, plain_mp3, data):
                                  for start, length, title in data))
     write_id3(path, chapters)
     assert read_id3(path).chapters.chapters == chapters.chapters
+
+
+def test_copy_with_room_lets_the_chapter_write_stay_in_the_tag(tmp_path):
+    """After copy_with_room, writing chapters rewrites only the tag: the audio bytes
+    after it do not move (so the embed costs one copy of the file)."""
+    from chapterkit.containers.id3 import copy_with_room
+
+    source = make_media.make_clip(str(tmp_path / "in.mp3"), "mp3", seconds=3)
+    target = str(tmp_path / "out.mp3")
+    chapters = ChapterList.of([(0, "One ✨"), (1_000_000_000, "Two " + "x" * 300)])
+    copy_with_room(source, target, chapters)
+    before = open(target, "rb").read()
+    write_id3(target, chapters)
+    after = open(target, "rb").read()
+    assert len(after) == len(before)
+    original = open(source, "rb").read()
+
+    def tag_end(data: bytes) -> int:
+        return 10 + ((data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9])
+
+    assert tag_end(after) == tag_end(before)
+    assert after[tag_end(after):] == before[tag_end(before):] == original[tag_end(original):]
+    assert read_id3(target).chapters.titles == chapters.titles

@@ -30,12 +30,14 @@ def big_file(extension: str, megabytes: int) -> str:
     if os.path.exists(path):
         return path
     frames, seconds = 500, 20
-    pixels = megabytes * 1_000_000 / frames / 1.5  # yuv420p: 1.5 bytes a pixel
+    # MOV stores raw video only as 4:2:2 ('2vuy'); Matroska takes plain yuv420p.
+    pix_fmt, depth = ("uyvy422", 2.0) if extension == ".mov" else ("yuv420p", 1.5)
+    pixels = megabytes * 1_000_000 / frames / depth
     width = max(32, int((pixels * 16 / 9) ** 0.5) // 16 * 16)
     height = max(18, int(pixels / width) // 2 * 2)
     subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
                     "-f", "lavfi", "-i", f"testsrc=s={width}x{height}:r=25", "-f", "lavfi", "-i", f"sine=d={seconds}",
-                    "-frames:v", str(frames), "-c:v", "rawvideo", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    "-frames:v", str(frames), "-c:v", "rawvideo", "-pix_fmt", pix_fmt, "-c:a", "aac",
                     path], check=True)
     return path
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from chapterkit import containers
 from chapterkit.errors import ChapterkitError, ChapterMismatchError, UsageError
-from chapterkit.model import ChapterList
+from chapterkit.model import NS_PER_MS, ChapterList
 from chapterkit.timecode import format_clock
 
 #: FFmpeg muxer per output extension (``ffmpeg -h muxer=ipod``: m4a/m4b/m4v).
@@ -174,7 +174,7 @@ def _target(source: str, output: str | os.PathLike[str] | None, in_place: bool) 
     if in_place:
         if output is not None and not _same_file(source, os.fspath(output)):
             raise UsageError("--in-place writes over the input; do not give -o as well")
-        return source
+        return os.path.realpath(source)  # through a symlink: replace the file, not the link
     if output is None:
         raise UsageError("give an output path (-o) or --in-place")
     target = os.fspath(output)
@@ -256,7 +256,9 @@ def _write_with_mutagen(source, temp, chapters, container, title) -> list[str]:
 def _verify(temp: str, planned: ChapterList, container: str, binary) -> tuple[str, ...]:
     from chapterkit.verify import verify_file
 
-    report = verify_file(temp, planned, ffmpeg=binary)
+    # 1 ms: every carrier stores ms or finer (ID3 and Vorbis ms; chapterkit writes the
+    # QuickTime track with -movie_timescale 1000), so more drift than that is a fault.
+    report = verify_file(temp, planned, tolerance_ns=NS_PER_MS, ffmpeg=binary)
     if not report.ok:
         raise ChapterMismatchError(f"chapters read back do not match: {report.headline()}; "
                                    "the input was left untouched", path=temp, verb="verifying")
@@ -267,12 +269,22 @@ def _finish(temp: str, target: str, keep_mode_of: str | None) -> None:
     try:
         if keep_mode_of is not None:
             shutil.copymode(keep_mode_of, temp)
+            _keep_owner(keep_mode_of, temp)
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temp, target)
         _fsync_folder(os.path.dirname(os.path.abspath(target)))
     except OSError as exc:
         raise ChapterkitError(exc.strerror or str(exc), path=target, verb="writing") from None
+
+
+def _keep_owner(original: str, temp: str) -> None:
+    """Give the replacement the original's owner and group where we may (root, or same user)."""
+    info = os.stat(original)
+    try:
+        os.chown(temp, info.st_uid, info.st_gid)
+    except OSError:
+        pass  # not permitted: the file becomes ours, as with any editor's save
 
 
 def _fsync_folder(folder: str) -> None:

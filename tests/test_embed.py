@@ -178,3 +178,13 @@ def test_refuses_containers_without_chapters(tmp_path):
     run_ffmpeg(make_media.find_ffmpeg(), "-f", "lavfi", "-i", "sine=d=1", "-c:a", "mp2", clip)
     with pytest.raises(UnsupportedContainerError, match="MKV"):
         embed(clip, CHAPTERS_SHORT, output=str(tmp_path / "out.ts"))
+
+
+def test_in_place_through_a_symlink_replaces_the_file_not_the_link(tmp_path):
+    clip = make_media.make_clip(str(tmp_path / "real.mkv"), "mkv", seconds=2)
+    link = tmp_path / "link.mkv"
+    os.symlink(clip, link)
+    embed(str(link), CHAPTERS_SHORT, in_place=True)
+    assert os.path.islink(link)
+    (matroska, *_) = containers.read(clip, ["matroska"])
+    assert matroska.chapters.titles == ("One", "Two")

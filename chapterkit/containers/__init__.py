@@ -117,8 +117,9 @@ def _sniff_bytes(head: bytes) -> str | None:
         return "mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML magic (RFC 8794 section 8)
         return "matroska"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"  # ID3v2 tag, or an MPEG audio frame sync
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
+                                   and head[1] & 0x06 != 0):
+        return "mp3"  # ID3v2 tag, or an MPEG audio frame sync (layer bits 00 is ADTS AAC, not MP3)
     if head.startswith(b"OggS"):
         return "ogg"
     if head.startswith(b"fLaC"):

@@ -73,14 +73,17 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
     if container == "mp4" or container == "matroska":
         _muxer_for(target, container)  # refuse an output extension FFmpeg cannot write here
     binary = muxer.find_ffmpeg(ffmpeg)
-    info = muxer.probe(source, binary)  # also refuses truncated, stream-less and non-media input
+    remux = container in ("mp4", "matroska")
+    # FFmpeg's probe refuses truncated, stream-less and non-media input with its own reason
+    # and lists the streams to copy; mutagen's containers are checked by their reader.
+    info = muxer.probe(source, binary) if remux else None
     planned, warnings = plan(chapters, container, _exact_duration(source, container, info), path=source)
     if title is not None:
         planned = planned.with_title(title)
 
     temp = _temp_beside(target)
     try:
-        if container in ("mp4", "matroska"):
+        if remux:
             method = "ffmpeg"
             _write_with_ffmpeg(binary, source, temp, planned, container, target, info, title, fsize_limit)
         else:
@@ -95,13 +98,18 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
 
 
 def _exact_duration(source: str, container: str, info) -> int | None:
-    """The duration as the container stores it (FFmpeg's banner rounds it to 10 ms)."""
+    """The duration as the container stores it (FFmpeg's banner rounds it to 10 ms).
+
+    Without a probe (``info`` None: MP3, Ogg, FLAC) the reader's error is the answer.
+    """
     primary = containers.CONTAINER_READERS[container][0]
     try:
         duration = containers.reader_function(primary)(source).chapters.duration_ns
     except ChapterkitError:
+        if info is None:
+            raise
         duration = None
-    return duration if duration is not None else info.duration_ns
+    return duration if duration is not None or info is None else info.duration_ns
 
 
 def plan(chapters: ChapterList, container: str, duration_ns: int | None, *,

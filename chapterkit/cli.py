@@ -100,8 +100,16 @@ def _parse_options(duration_ns, lenient, fps=None, split_flattened=False):
 def _load(source: str, from_format: str | None, options):
     """Parse a chapter source and print its diagnostics on stderr."""
     from chapterkit import sources
+    from chapterkit.errors import NoChaptersError
 
-    result = sources.load(source, from_format, options)
+    try:
+        result = sources.load(source, from_format, options)
+    except NoChaptersError as exc:
+        # The refusal itself is the error line; the rest say what else was skipped.
+        for diagnostic in exc.diagnostics:
+            if not (diagnostic.severity == "error" and diagnostic.message in exc.reason):
+                click.echo(f"{source}: {diagnostic}", err=True)
+        raise
     for diagnostic in result.diagnostics:
         click.echo(f"{source}: {diagnostic}", err=True)
     return result.chapters

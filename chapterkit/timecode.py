@@ -11,6 +11,9 @@ from fractions import Fraction
 
 from chapterkit.model import NS_PER_SECOND
 
+#: The largest time a signed 64-bit nanosecond count holds (FFmpeg's int64 timestamps): about 292 years.
+MAX_NS = 2**63 - 1
+
 _CLOCK = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)$")
 
 
@@ -20,8 +23,15 @@ def parse_clock(text: str) -> int:
     if not match:
         raise ValueError(f"not a time: {text!r} (use seconds or H:MM:SS.fff)")
     hours, minutes, seconds = match.groups()
+    if minutes is not None and Fraction(seconds) >= 60:
+        raise ValueError(f"seconds must be below 60 in {text!r}")
+    if hours is not None and int(minutes) >= 60:
+        raise ValueError(f"minutes must be below 60 in {text!r}")
     total = Fraction(seconds) + 60 * int(minutes or 0) + 3600 * int(hours or 0)
-    return round(total * NS_PER_SECOND)
+    ns = round(total * NS_PER_SECOND)
+    if ns > MAX_NS:
+        raise ValueError(f"{text!r} is longer than any media can be")
+    return ns
 
 
 def format_clock(ns: int, *, digits: int = 3) -> str:

@@ -1,9 +1,10 @@
 """YouTube-style description text: the ``youtube`` chapter format.
 
-Reading is four steps: :mod:`chapterkit.formats._stamps` turns each line into
-chapter entries, a broken entry or prose; entries form **blocks** (prose and
-headings do not break a block, a restart at 0:00 does); the **chapter list**
-is the first block that starts at 0:00; and the list is checked against
+Reading is four steps: :mod:`._text` makes the text plain numbered lines and
+:mod:`._lines` turns each into chapter entries, a broken entry or prose;
+entries form **blocks** (prose and headings do not break a block, a restart
+at 0:00 does); the **chapter list** is the first list that starts at 0:00
+(a lone ``0:00 ...`` line is not a list); and the list is checked against
 YouTube's published rules (first at 0:00, at least 3, ascending, each at least
 10 s) or, with ``lenient``, repaired. Every skip, repair and refusal is a
 :class:`~chapterkit.diagnostics.Diagnostic`; a refusal raises
@@ -14,15 +15,16 @@ Writing is one ``STAMP Title`` line per chapter that reads back to the same list
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
 from typing import NoReturn
 
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, SourceError, UsageError
-from chapterkit.formats._stamps import (BIDI_MARKS, BadLine, Entry, classify, clean_title, format_stamp,
-                                        logical_lines)
+from chapterkit.formats._lines import BadLine, Entry, classify
+from chapterkit.formats._stamps import format_stamp
+from chapterkit.formats._text import BIDI_MARKS, clean_title, logical_lines
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, ChapterList
 
@@ -89,7 +91,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         elif found is not None:
             bad[index] = found
     diagnostics: list[Diagnostic] = []
-    blocks = _blocks(entries)
+    blocks = _blocks(_unflatten(entries, options.duration_ns))
     chosen = _choose(blocks)
     if chosen is None:
         diagnostics += [_bad_diagnostic(line) for line in bad.values()]
@@ -132,8 +134,16 @@ def render(chapters: ChapterList) -> str:
 
 
 def _reads_back(line: str, title: str) -> bool:
+    """True when ``line`` alone reads as one chapter called ``title``.
+
+    A title holding a later time (``Mile 13 split 1:38:12 in the film``) reads as
+    a flattened line here; whether the list keeps it whole depends on its
+    neighbours (see :func:`_unflatten`), and a `` - `` would not change that.
+    """
     found = classify(1, line)
-    return isinstance(found, list) and len(found) == 1 and found[0].title == title
+    if not isinstance(found, list):
+        return False
+    return (len(found) == 1 and found[0].title == title) or found[0].whole_title == title
 
 
 def _frame_rate(fps: object) -> Fraction | None:
@@ -150,18 +160,46 @@ def _frame_rate(fps: object) -> Fraction | None:
 
 # -- blocks ----------------------------------------------------------------------------
 
+def _unflatten(entries: list[tuple[int, Entry]], duration_ns: int | None) -> list[tuple[int, Entry]]:
+    """Read a split stamp-first line as one chapter when its later stamps cannot be starts.
+
+    ``1:00 Q&A 45:00 in the film`` before ``2:00 End`` is not two chapters: 45:00
+    is past the next line's start (or the media's end), so it is part of the title.
+    A line whose pieces fit between its neighbours stays split (and is refused
+    unless ``--split-flattened``).
+    """
+    result: list[tuple[int, Entry]] = []
+    position = 0
+    while position < len(entries):
+        index, entry = entries[position]
+        stop = position + 1
+        while stop < len(entries) and entries[stop][0] == index:
+            stop += 1
+        group = entries[position:stop]
+        following = next((e for _, e in entries[stop:] if e.stamp_first == entry.stamp_first), None)
+        limit = duration_ns if following is None or following.start_ns == 0 else following.start_ns
+        if (entry.flattened and entry.stamp_first and entry.whole_title and limit is not None
+                and group[-1][1].start_ns >= limit):
+            group = [(index, replace(entry, title=entry.whole_title, flattened=False, whole_title=None))]
+        result += group
+        position = stop
+    return result
+
+
 def _blocks(entries: list[tuple[int, Entry]]) -> list[_Block]:
     """Group entries into blocks, stamp-first and title-first lines apart.
 
     A restart at 0:00 opens a new block; everything between entries (prose,
-    headings, blank lines, the other orientation) leaves the block open. A lone
+    headings, blank lines, the other orientation) leaves the block open. Two
+    0:00 lines in a row are one list with a duplicate, not a restart. A lone
     title-first line not at 0:00 ("Sponsor 12:00") is prose, not a block.
     """
     blocks: list[_Block] = []
     current: dict[bool, _Block] = {}
     for index, entry in entries:
         block = current.get(entry.stamp_first)
-        restart = entry.start_ns == 0 and block is not None and any(e.start_ns for e in block.entries)
+        restart = entry.start_ns == 0 and block is not None and (
+            any(e.start_ns for e in block.entries) or index > block.indexes[-1] + 1)
         if block is None or restart:
             block = current[entry.stamp_first] = _Block([], [])
             blocks.append(block)
@@ -171,8 +209,12 @@ def _blocks(entries: list[tuple[int, Entry]]) -> list[_Block]:
 
 
 def _choose(blocks: list[_Block]) -> _Block | None:
-    """The first block at 0:00; else the first real list (2+ entries); else anything."""
-    for candidates in ([b for b in blocks if b.at_zero], [b for b in blocks if len(b.entries) > 1], blocks):
+    """The first list (2+ entries) at 0:00; else the first block at 0:00; else the first list; else anything.
+
+    A lone ``0:00 ...`` line above the list ("0:00 - 2:00:00 full stream") is not the list.
+    """
+    lists = [b for b in blocks if len(b.entries) > 1]
+    for candidates in ([b for b in lists if b.at_zero], [b for b in blocks if b.at_zero], lists, blocks):
         if candidates:
             return min(candidates, key=lambda b: b.indexes[0])
     return None
@@ -185,10 +227,10 @@ def _other_blocks(blocks: list[_Block], chosen: _Block) -> list[Diagnostic]:
             continue
         first = block.entries[0]
         if len(block.entries) > 1 or block.at_zero:
+            what = (f"another list of {len(block.entries)} timestamps starts here" if len(block.entries) > 1
+                    else f"a lone {format_stamp(first.start_ns)} line, not a list")
             found.append(Diagnostic(
-                "second_block_ignored",
-                f"another list of {len(block.entries)} timestamps starts here; "
-                f"only the list from line {chosen.entries[0].lineno} is used",
+                "second_block_ignored", f"{what}; only the list from line {chosen.entries[0].lineno} is used",
                 first.lineno, first.line))
         else:
             found.append(Diagnostic("stray_timestamp", f"{format_stamp(first.start_ns)} is not part of "
@@ -207,8 +249,11 @@ def _bad_lines_in(block: _Block, bad: dict[int, BadLine]) -> list[Diagnostic]:
             if low <= index <= high and (line.stamp_first == block.stamp_first or line.code == "placeholder")]
 
 
+_SKIPPED = "; line skipped"
+
+
 def _bad_diagnostic(line: BadLine) -> Diagnostic:
-    return Diagnostic(line.code, f"{line.message}; line skipped", line.lineno, line.line, line.suggestion)
+    return Diagnostic(line.code, line.message + _SKIPPED, line.lineno, line.line, line.suggestion)
 
 
 def _items(block: _Block, options: ParseOptions, diagnostics: list[Diagnostic]) -> list[_Item]:
@@ -305,9 +350,10 @@ def _repair(items: list[_Item], duration_ns: int | None, diagnostics: list[Diagn
         merged[0] = _Item(0, first.title, first.lineno, first.line)
         diagnostics.append(_warning(first, "first_not_zero", f"{_first_not_zero(first)}; moved it to 0:00"))
     elif first.start_ns:
-        merged.insert(0, _Item(0, "Intro", first.lineno, first.line))
+        title = "Start" if first.title.casefold() == "intro" else "Intro"  # never two "Intro"s
+        merged.insert(0, _Item(0, title, first.lineno, first.line))
         diagnostics.append(_warning(first, "first_not_zero", f"{_first_not_zero(first)}; "
-                                    "inserted 0:00 Intro"))
+                                    f"inserted 0:00 {title}"))
     merged = _drop_too_short(merged, duration_ns, diagnostics)
     if len(merged) < MIN_CHAPTERS:
         diagnostics.append(_warning(merged[-1], "fewer_than_3", f"only {len(merged)} chapter(s); "
@@ -393,9 +439,19 @@ def _sorted(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
 
 
 def _refuse(diagnostics: list[Diagnostic], reason: Diagnostic | None = None) -> NoReturn:
-    """Raise :class:`NoChaptersError` whose reason is the first error, its line named."""
+    """Raise :class:`NoChaptersError` whose reason is the first error, its line named.
+
+    A skipped line is often why a list falls short ("only 2 chapters" because
+    line 3's stamp was broken, or no 0:00 because line 1's was), so the first
+    skipped line is named in those reasons too.
+    """
     if reason is not None:
         diagnostics.append(reason)
     first = next(d for d in diagnostics if d.severity == "error")
     where = f"line {first.lineno}: " if first.lineno else ""
-    raise NoChaptersError(f"{where}{first.message}", diagnostics=_sorted(diagnostics))
+    skipped = [d for d in diagnostics if d.message.endswith(_SKIPPED)]
+    also = ""
+    if skipped and first.code in ("fewer_than_3", "first_not_zero"):
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        also = f" (line {skipped[0].lineno} skipped: {skipped[0].message.removesuffix(_SKIPPED)}{more})"
+    raise NoChaptersError(f"{where}{first.message}{also}", diagnostics=_sorted(diagnostics))

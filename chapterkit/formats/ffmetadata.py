@@ -271,7 +271,11 @@ class _Parser:
         if duration_ns is not None:
             chapters = _clip(chapters, duration_ns, self.diagnostics)
         if not chapters:
-            raise NoChaptersError("no chapters found", diagnostics=self.diagnostics)
+            reason = "no chapters found"
+            if any(d.code == "missing_header" for d in self.diagnostics):
+                # Usually --from ffmetadata on another format: say so rather than "no chapters".
+                reason = f"no [CHAPTER] sections and no {HEADER} header: this is not FFMETADATA"
+            raise NoChaptersError(reason, diagnostics=self.diagnostics)
         return ParseResult(ChapterList(tuple(chapters), self.title, duration_ns), tuple(self.diagnostics))
 
 

@@ -126,11 +126,27 @@ def test_stamp_values(stamp, ns):
     ("1:60:00 Sixty minutes", "bad_minutes"), ("1:5045 Glued", "not_a_timestamp"),
     ("1:5 One digit", "not_a_timestamp"), ("XX:XX Template", "placeholder"),
     ("mm:ss Template", "placeholder"), ("1:30", "no_title"), ("1:30 - ", "no_title"),
+    ("1:30,5 Decimal comma", "not_a_timestamp"), ("00:01:30,500 SRT cue", "not_a_timestamp"),
 ])
 def test_a_broken_line_inside_a_block_is_skipped(line, code):
     chapters, diagnostics = parse(f"0:00 Intro\n{line}\n2:00 Two\n3:00 Three\n")
     assert chapters == [(0, "Intro"), (120 * S, "Two"), (180 * S, "Three")]
     assert diagnostics == [(2, code)]
+
+
+@pytest.mark.parametrize("line, suggestion", [
+    ("1:5045 Glued", "1:50:45"), ("00:01:30,500 SRT cue", "00:01:30.500"), ("1:30,5 Comma", "1:30.5"),
+])
+def test_near_misses_get_a_suggestion(line, suggestion):
+    result = description.parse(f"0:00 Intro\n{line}\n2:00:00 Two\n3:00:00 Three\n")
+    (diagnostic,) = result.diagnostics
+    assert (diagnostic.lineno, diagnostic.suggestion) == (2, suggestion)
+
+
+def test_a_long_near_miss_is_shortened_in_messages():
+    token = "1:" * 500 + "1"
+    error = refusal(f"{token} x\n")
+    assert len(str(error)) < 120 and "\u2026" in str(error)
 
 
 def test_glued_digits_get_a_suggestion():
@@ -193,6 +209,13 @@ def test_full_width_digits_are_read_but_titles_keep_theirs():
     ("[0:00] Intro", "Intro"), ("(0:00) Intro", "Intro"), ("【0:00】 Intro", "Intro"),
     ("[0:00 - 1:30] Intro", "Intro"), ("0:00\u00a0Intro\u00a0", "Intro"),
     ("\u200e0:00 \u200fIntro\u202c", "Intro"),
+    # Japanese bullets and the full-width or typographic twins of the listed separators
+    ("・0:00 Intro", "Intro"), ("･0:00 Intro", "Intro"), ("0:00、Intro", "Intro"), ("0:00，Intro", "Intro"),
+    ("0:00 ‐ Intro", "Intro"), ("0:00 ‑ Intro", "Intro"), ("0:00 ‒ Intro", "Intro"), ("0:00・Intro", "Intro"),
+    # list numbers without a dot: "#1", and a bare track number before the stamp
+    ("#1 0:00 Intro", "Intro"), ("01 0:00 Intro", "Intro"), ("#01 - 0:00 Intro", "Intro"),
+    # a list heading on the entry's line (flattened descriptions start like this)
+    ("Chapters: 0:00 Intro", "Intro"), ("TIMESTAMPS: [0:00] Intro", "Intro"), ("Tracklist: 0:00 Intro", "Intro"),
 ])
 def test_stamp_first_line(line, title):
     assert titles(f"{line}\n1:40 Two\n3:00 Three\n")[0] == title
@@ -203,7 +226,7 @@ def test_stamp_first_line(line, title):
     ("Intro | 0:00", "Intro"), ("Intro [0:00]", "Intro"), ("Intro (0:00)", "Intro"),
     ("Intro 【0:00】", "Intro"), ("• Intro 0:00", "Intro"), ("Intro - part 1 - 0:00", "Intro - part 1"),
     ("Intro ........ 0:00", "Intro"), ("Intro … 0:00", "Intro"), ("Intro -- 0:00", "Intro -"),
-    ("Plan A 0:00", "Plan A"),
+    ("Plan A 0:00", "Plan A"), ("イントロ、０：００", "イントロ"), ("Intro ‐ 0:00", "Intro"),
 ])
 def test_title_first_line(line, title):
     assert titles(f"{line}\nTwo 1:40\nThree 3:00\n")[0] == title
@@ -239,6 +262,12 @@ def test_html_show_notes():
     assert parse(text)[0] == [(0, "Café"), (60 * S, "Bold & more"), (120 * S, "End")]
 
 
+def test_html_escaped_inside_rss_xml_is_read_as_html():
+    text = ("&lt;p&gt;0:00 Intro&lt;/p&gt;&lt;p&gt;1:00 Caf&amp;eacute; &amp;amp; more&lt;/p&gt;"
+            "&lt;p&gt;2:00 End&lt;/p&gt;")
+    assert parse(text)[0] == [(0, "Intro"), (60 * S, "Café & more"), (120 * S, "End")]
+
+
 def test_html_stamp_in_an_attribute_is_ignored():
     text = '<p><span data-t="0:00 Fake">0:00 Real</span></p>\n<p>1:00 Two</p>\n<p>2:00 Three</p>'
     assert titles(text)[0] == "Real"
@@ -270,6 +299,19 @@ def test_the_first_block_at_zero_is_chosen():
     chapters, diagnostics = parse(text)
     assert [t for _, t in chapters] == ["A", "B", "C"]
     assert diagnostics == [(2, "second_block_ignored")]
+
+
+@pytest.mark.parametrize("above", ["0:00 - 2:00:00 full stream", "Skip ahead!\n0:00 is where it starts"])
+def test_a_lone_zero_line_above_the_list_is_not_the_list(above):
+    text = f"{above}\n\nChapters:\n0:00 Intro\n1:00 A\n2:00 B\n"
+    chapters, diagnostics = parse(text)
+    assert [t for _, t in chapters] == ["Intro", "A", "B"]
+    ((lineno, code),) = diagnostics
+    assert code == "second_block_ignored" and text.splitlines()[lineno - 1].startswith("0:00")
+
+
+def test_two_zero_lines_in_a_row_are_a_duplicate_not_a_restart():
+    assert refusal("0:00 Intro\n0:00 Cold open\n1:00 A\n2:00 B\n").diagnostics[0].code == "duplicate"
 
 
 @pytest.mark.parametrize("prose", [
@@ -317,6 +359,34 @@ def test_split_flattened_splits_them():
     assert diagnostics == [(1, "multiple_stamps_on_line")]
     chapters, _ = parse("Intro 0:00 Topic 1:30 Outro 3:00\n", split_flattened=True)
     assert chapters == [(0, "Intro"), (90 * S, "Topic"), (180 * S, "Outro")]
+
+
+def test_a_flattened_list_after_a_heading_label():
+    text = "Chapters: 0:00 Intro, 1:30 Topic, 3:00 Outro\n"
+    assert [d.code for d in refusal(text).diagnostics] == ["multiple_stamps_on_line"]
+    assert titles(text, split_flattened=True) == ["Intro", "Topic", "Outro"]
+
+
+def test_split_flattened_drops_the_separator_before_each_title_first_segment():
+    chapters, _ = parse("Intro 0:00 / Topic 1:30 / Outro 3:00\n", split_flattened=True)
+    assert chapters == [(0, "Intro"), (90 * S, "Topic"), (180 * S, "Outro")]
+
+
+@pytest.mark.parametrize("line, title", [
+    ("1:00 Doors open at 5:00 sharp", "Doors open at 5:00 sharp"),
+    ("1:00 Part one until 1:30 then a break", "Part one until 1:30 then a break"),
+    ("1:00 Review of 1:30 build, then tests", "Review of 1:30 build, then tests"),
+    ("1:00 Q&A 45:00 in the film", "Q&A 45:00 in the film"),  # 45:00 is past the next start
+])
+def test_a_time_inside_a_title_is_not_a_second_chapter(line, title):
+    chapters, diagnostics = parse(f"0:00 Intro\n{line}\n2:00 End\n")
+    assert chapters == [(0, "Intro"), (60 * S, title), (120 * S, "End")]
+    assert diagnostics == []
+
+
+def test_a_flattened_line_that_fits_the_list_is_still_refused():
+    error = refusal("0:00 Intro\n1:00 Setup 1:30 Demo\n2:00 End\n")
+    assert [d.code for d in error.diagnostics] == ["multiple_stamps_on_line"]
 
 
 # -- validation ------------------------------------------------------------------------
@@ -387,6 +457,8 @@ def test_lenient_inserts_zero():
     assert diagnostics == [(1, "first_not_zero")]
     chapters, _ = parse("0:01 A\n2:00 B\n3:00 C\n", lenient=True)
     assert chapters[0] == (0, "A")
+    chapters, _ = parse("0:30 Intro\n2:00 B\n3:00 C\n", lenient=True)
+    assert [title for _, title in chapters] == ["Start", "Intro", "B", "C"]
 
 
 def test_lenient_sorts_and_merges_duplicates():
@@ -414,6 +486,13 @@ def test_lenient_allows_fewer_than_three_with_a_warning():
 def test_bytes_are_a_source_error():
     with pytest.raises(SourceError):
         description.parse(b"0:00 A\n")  # type: ignore[arg-type]
+
+
+def test_a_refusal_caused_by_a_skipped_line_names_it():
+    error = refusal("00:00:00:00 A\n00:01:00:12 B\n00:02:00:24 C\n", fps=Fraction(24))
+    assert str(error).startswith("line 2: only 2 chapter(s)")
+    assert "line 3 skipped: 00:02:00:24: frame 24 does not exist at 24 fps" in str(error)
+    assert "skipped" not in str(refusal("0:00 A\n1:00 B\n"))
 
 
 def test_refusal_carries_all_diagnostics():

@@ -221,6 +221,12 @@ def test_no_chapters_at_all():
         parse("title=only a global title\n")
 
 
+def test_text_of_another_format_is_named_as_not_ffmetadata():
+    with pytest.raises(NoChaptersError) as caught:
+        ffmetadata.parse('{"chapters": [{"start": 0, "title": "Intro"}]}\n')
+    assert str(caught.value) == "no [CHAPTER] sections and no ;FFMETADATA1 header: this is not FFMETADATA"
+
+
 @pytest.mark.parametrize(("text", "reason"), [
     ("[CHAPTER]\nTIMEBASE=1/0\nSTART=0\nEND=5\n", "TIMEBASE on line 3"),
     ("[CHAPTER]\nTIMEBASE=one/1000\nSTART=0\nEND=5\n", "TIMEBASE on line 3"),

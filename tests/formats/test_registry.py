@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chapterkit import formats
-from chapterkit.errors import EXIT_ERROR, UsageError
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError
+from chapterkit.formats.base import ParseOptions
 from chapterkit.model import ChapterList
 
 S = 1_000_000_000
@@ -101,3 +104,27 @@ def test_the_registry_imports_no_heavy_module():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# -- fuzz: every format, detected or named ---------------------------------------------------
+
+#: Pieces of each grammar, so random text reaches deep into every parser, not just its first check.
+_PIECES = st.sampled_from([
+    ";FFMETADATA1\n", "[CHAPTER]\n", "[STREAM]\n", "TIMEBASE=", "START=", "END=", "title=", "\\", "\n", "\r",
+    "=", "#", ";", "1/1000", "1/0", "-5", "9" * 25, "0", "{", "}", "[", "]", '"chapters"', '"start"', '"end"',
+    '"title"', '"duration"', ":", ",", "1e400", "-0.5", "null", "true", '"x"', "0:00 ", "1:30 ", "\x00", "é"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(), st.lists(_PIECES, max_size=40).map("".join)),
+       st.sampled_from([None, *formats.FORMATS]), st.booleans(),
+       st.one_of(st.none(), st.integers(0, 10 ** 13)))
+def test_any_text_in_any_format_raises_only_chapterkit_errors(text, name, lenient, duration_ns):
+    try:
+        result = formats.parse(text, name, ParseOptions(lenient=lenient, duration_ns=duration_ns))
+    except ChapterkitError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert len(result.chapters) >= 1
+    for other in formats.FORMATS:
+        assert isinstance(formats.render(result.chapters, other), str)

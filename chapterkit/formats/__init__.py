@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 
 from chapterkit.errors import FormatDetectionError, UsageError
-from chapterkit.formats import description, ffmetadata, jsonformat
+from chapterkit.formats import description, ffmetadata, jsonformat, webvtt
 from chapterkit.formats.base import ChapterFormat, ParseOptions, ParseResult
 
 FORMATS: dict[str, ChapterFormat] = {
     ffmetadata.name: ffmetadata,
     jsonformat.name: jsonformat,
+    webvtt.name: webvtt,
     description.name: description,  # free text: must stay last for detection
 }
 

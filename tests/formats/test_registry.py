@@ -47,7 +47,7 @@ def test_get_format_by_name_and_unknown_names():
     with pytest.raises(UsageError) as caught:
         formats.get_format("srt")
     message = str(caught.value)
-    assert message.startswith("unknown chapter format 'srt'") and "ffmetadata, json, youtube" in message
+    assert message.startswith("unknown chapter format 'srt'") and "ffmetadata, json, webvtt, youtube" in message
     assert caught.value.exit_code == EXIT_ERROR
 
 
@@ -127,4 +127,7 @@ def test_any_text_in_any_format_raises_only_chapterkit_errors(text, name, lenien
         return
     assert len(result.chapters) >= 1
     for other in formats.FORMATS:
-        assert isinstance(formats.render(result.chapters, other), str)
+        try:
+            assert isinstance(formats.render(result.chapters, other), str)
+        except ChapterkitError as exc:  # e.g. WebVTT needs every end, and says so
+            assert "\n" not in str(exc)

@@ -5,14 +5,15 @@ WebVTT file (HTML ``track`` element, W3C WebVTT section 4). Each chapter is one 
 ``START --> END`` and the title as cue text. Every cue needs an end, so a list
 whose last end is unknown (no media duration) cannot be written.
 
-Cue text is escaped as the spec requires: ``&``, ``<`` and ``>`` become character
-references, and a title never holds a line break or ``-->`` (both would end or
-break the cue): line breaks become a space, and escaping ``>`` already rules out ``-->``.
+A chapter cue's text is "chapter title text" (WebVTT section 4.2.2): plain
+characters, no markup and no character references, so ``&`` and ``<`` are written
+as they are (Chromium's ``VTTCue.text`` returns ``&lt;`` literally if escaped). It
+may hold neither a line break nor ``-->``: line breaks become a space and ``-->``
+becomes ``->``.
 """
 
 from __future__ import annotations
 
-import html
 import re
 
 from chapterkit.errors import NoChaptersError, SourceError, UsageError
@@ -52,7 +53,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         while index < len(lines) and lines[index].strip():
             body.append(lines[index])
             index += 1
-        chapters.append(Chapter(start, end, html.unescape(" ".join(body).strip())))
+        chapters.append(Chapter(start, end, " ".join(body).strip()))
     if not chapters:
         raise NoChaptersError("no cues found")
     return ParseResult(ChapterList(tuple(chapters), duration_ns=options.duration_ns))
@@ -72,7 +73,7 @@ def render(chapters: ChapterList) -> str:
 
 def _cue_text(title: str) -> str:
     flat = " ".join(title.split())
-    return html.escape(flat, quote=False)  # "-->" cannot survive: ">" becomes "&gt;"
+    return flat.replace("-->", "->")
 
 
 def _ns(groups) -> int:

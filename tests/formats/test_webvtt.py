@@ -24,8 +24,8 @@ def test_render_the_seed_tail():
 def test_titles_are_escaped_and_kept_on_one_line():
     chapters = ChapterList((Chapter(0, NS_PER_SECOND, "A <b> & c --> d\nline two"),))
     text = webvtt.render(chapters)
-    assert "A &lt;b&gt; &amp; c --&gt; d line two" in text
-    assert webvtt.parse(text).chapters[0].title == "A <b> & c --> d line two"
+    assert "A <b> & c -> d line two" in text  # chapter title text: plain, never markup
+    assert webvtt.parse(text).chapters[0].title == "A <b> & c -> d line two"
 
 
 def test_an_open_last_chapter_needs_the_duration():
@@ -57,7 +57,7 @@ def test_refusals():
 
 
 titles = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40) \
-    .map(lambda t: " ".join(t.split())).filter(bool)
+    .map(lambda t: " ".join(t.split()).replace("-->", "->")).filter(bool)
 
 
 @given(st.lists(st.tuples(st.integers(1, 10**7), titles), min_size=1, max_size=20))

@@ -198,13 +198,20 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 def show(media, reader, to_format, ffmpeg_path):
     """Show the chapters of MEDIA as each reader sees them."""
-    from chapterkit import containers, reports
+    from chapterkit import containers, formats, reports
+    from chapterkit.errors import ChapterMismatchError
 
+    if to_format:
+        formats.get_format(to_format)  # fail on a bad name before reading anything
     results = containers.read(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
     if to_format:
-        from chapterkit import formats
-
-        _emit(formats.render(results[0].chapters, to_format), None)
+        first = results[0]
+        if not len(first.chapters):
+            raise ChapterMismatchError(f"no chapters (reader {first.reader})", path=media)
+        if any(other.chapters != first.chapters for other in results[1:]):
+            click.echo(f"chapterkit: note: readers disagree; exported what {first.reader} sees "
+                       "(--reader picks another)", err=True)
+        _emit(formats.render(first.chapters, to_format), None)
     else:
         _emit(reports.render_show(results), None)
 
@@ -247,7 +254,13 @@ def doctor(ffmpeg_path):
 
 
 def _split(value: str | None) -> list[str] | None:
-    return [part.strip() for part in value.split(",") if part.strip()] if value else None
+    """``--readers a,b``: the names once each, in order; an empty list is a usage error."""
+    if value is None:
+        return None
+    names = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not names:
+        raise UsageError("--readers needs at least one reader name")
+    return names
 
 
 def main() -> None:

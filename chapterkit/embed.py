@@ -251,10 +251,7 @@ def _write_with_mutagen(source, temp, chapters, container, title) -> list[str]:
     else:
         from chapterkit.containers import vorbis
 
-        try:
-            shutil.copyfile(source, temp)
-        except OSError as exc:
-            raise ChapterkitError(exc.strerror or str(exc), path=temp, verb="copying the input to") from None
+        vorbis.copy_with_room(source, temp, chapters)
         warnings = vorbis.write_vorbis(temp, chapters)
         if title is not None:
             vorbis.write_title(temp, title)

@@ -132,3 +132,18 @@ def test_embed_refuses_chapters_past_the_end_with_exit_1(tmp_path):
 def test_help_and_version(runner):
     assert runner.invoke(cli, ["--help"]).exit_code == 0
     assert "0.1.0" in runner.invoke(cli, ["--version"]).output
+
+
+def test_show_to_format_says_which_reader_and_refuses_no_chapters():
+    disagreeing = str(fixture_path("media", "mp4-disagreeing-lists.mp4"))
+    done = run("show", disagreeing, "--to", "youtube")
+    assert done.returncode == 0 and "exported what quicktime sees" in done.stderr
+    done = run("show", disagreeing, "--to", "youtube", "--reader", "nero")
+    assert done.returncode == 0 and done.stdout.splitlines()[0] == "0:00 Omega"
+    done = run("show", str(fixture_path("media", "mkv-no-chapters.mkv")), "--to", "youtube")
+    assert done.returncode == 1 and "no chapters" in done.stderr and done.stdout == ""
+
+
+def test_empty_reader_list_is_a_usage_error():
+    done = run("verify", SAMPLE, "--chapters", SEED, "--readers", " , ")
+    assert done.returncode == 2 and "at least one reader" in done.stderr

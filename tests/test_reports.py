@@ -295,3 +295,18 @@ def test_render_table_of_a_chapter_list():
     assert lines[:2] == ["title: Talk", "duration: 0:11:40.000"]
     assert lines[3].split() == ["1", "0:00:00.000", "0:01:30.000", "Intro"]
     assert lines[4].split() == ["2", "0:10:31.000", "0:11:40.000", "Original", "Song"]
+
+
+def test_json_output_and_its_documented_schema_name_the_same_keys():
+    """The schema in the reports module docstring is the contract: every key it names is
+    emitted, and nothing is emitted that it does not name (new keys must be documented)."""
+    import chapterkit.reports as reports
+
+    documented = set(re.findall(r'"(\w+)":', reports.__doc__))
+    data = json.loads(render_json(bad_report()))
+    emitted = set(data) | set(data["expected"])
+    for reader in data["readers"]:
+        emitted |= set(reader)
+        for row in reader["chapters"]:
+            emitted |= set(row) | {key for side in ("expected", "actual") if row[side] for key in row[side]}
+    assert emitted == documented

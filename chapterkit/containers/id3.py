@@ -23,15 +23,15 @@ drops chapters whose ``TIT2`` is 128 bytes or longer (research pitfall 9).
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
-import shutil
 from collections.abc import Sequence
 from fractions import Fraction
 
 from chapterkit.containers import ReadResult
-from chapterkit.containers._mutagen import check_not_empty, clean_title, converted_errors, ns_to_ms
+from chapterkit.containers._mutagen import (check_not_empty, clean_title, converted_errors, copy_rest,
+                                            ns_to_ms)
+from chapterkit.containers._truncation import mp3_tail_problem
 from chapterkit.errors import ChapterMismatchError, MediaError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
@@ -68,6 +68,7 @@ def read_id3(path: str) -> ReadResult:
     """
     name = os.fspath(path)
     audio = _load(name, verb="reading chapters from")
+    _check_whole(name, audio.info)
     notes: list[str] = []
     tags = audio.tags
     chaps: dict[str, object] = {}
@@ -173,44 +174,19 @@ def copy_with_room(source: str, target: str, chapters: ChapterList) -> None:
         with open(source, "rb") as src, open(target, "wb") as dst:
             head = src.read(10)
             tag_size = _tag_size(head)
+            # Grow the file by whole 4 KiB pages: copy_file_range is ~40% slower when the
+            # destination offset is not page-aligned with the source's (Linux 6.18, ext4).
             if tag_size is None:  # no tag, or one we leave alone: a tag of padding only goes first
+                room += (-(10 + room)) % 4096
                 dst.write(b"ID3\x03\x00\x00" + _synchsafe(room) + bytes(room))
                 src.seek(0)
             else:
+                room += (-room) % 4096
                 body = src.read(tag_size)
                 dst.write(head[:6] + _synchsafe(tag_size + room) + body + bytes(room))
-            _copy_rest(src, dst)
+            copy_rest(src, dst)
     except OSError as exc:
         raise MediaError(exc.strerror or str(exc), path=target, verb="copying the input to") from None
-
-
-def _copy_rest(src, dst) -> None:
-    """Copy ``src`` from its (logical) position to its end onto the end of ``dst``.
-
-    ``copy_file_range`` (Linux 4.5+) moves the bytes in the kernel, as ``cp`` does:
-    about 5x faster than a read/write loop on a 1 GB file here. Offsets are passed
-    explicitly because buffered file objects read ahead of their ``tell()``.
-    """
-    src_offset = src.tell()
-    dst.flush()
-    dst_offset = dst.tell()
-    end = os.fstat(src.fileno()).st_size
-    try:
-        while src_offset < end:
-            done = os.copy_file_range(src.fileno(), dst.fileno(), min(end - src_offset, 1 << 30),
-                                      src_offset, dst_offset)
-            if done == 0:
-                break
-            src_offset += done
-            dst_offset += done
-    except (AttributeError, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL,
-                                                          errno.EOPNOTSUPP):
-            raise
-    if src_offset < end:  # no kernel copy here: finish with a plain loop
-        src.seek(src_offset)
-        dst.seek(dst_offset)
-        shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def _tag_size(head: bytes) -> int | None:
@@ -320,24 +296,27 @@ def _duration_ns(info, name: str, notes: list[str]) -> int | None:
         scaled = Fraction(length) * rate
         samples = round(scaled)
         if abs(scaled - samples) < Fraction(1, 10**6):
-            duration_ns = (samples * NS_PER_SECOND * 2 + rate) // (2 * rate)
-            _check_truncated(info, name, notes)
-            return duration_ns
+            return (samples * NS_PER_SECOND * 2 + rate) // (2 * rate)
     notes.append("no Xing/VBRI header: duration estimated from file size and bitrate, "
                  "rounded to ms")
     return round(Fraction(length) * 1000) * NS_PER_MS
 
 
-def _check_truncated(info, name: str, notes: list[str]) -> None:
-    """A note when the file holds clearly less audio than the Xing header promises."""
+def _check_whole(name: str, info) -> None:
+    """Refuse an MP3 cut short: every chapter still reads, but the audio is gone.
+
+    The Xing/Info header (LAME, FFmpeg) counts the stream's bytes exactly, so a file
+    holding fewer is truncated (see :mod:`chapterkit.containers._truncation`).
+    """
     try:
-        audio_bytes = os.path.getsize(name) - int(info.frame_offset)
-    except (OSError, AttributeError, TypeError, ValueError):
-        return
-    expected = Fraction(info.bitrate) * Fraction(info.length) / 8
-    if info.bitrate and audio_bytes < expected * Fraction(9, 10):
-        notes.append(f"file holds {audio_bytes} bytes of audio, its header promises about "
-                     f"{int(expected)}: truncated? (duration taken from the header)")
+        with open(name, "rb") as handle:
+            problem = mp3_tail_problem(handle, int(info.frame_offset))
+    except OSError as exc:
+        raise MediaError(exc.strerror or str(exc), path=name, verb="reading chapters from") from None
+    except (AttributeError, TypeError, ValueError):
+        return  # no first frame offset: nothing to compare with
+    if problem:
+        raise MediaError(problem, path=name, verb="reading chapters from")
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from chapterkit.containers import ReadResult
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 NAME = "libav"
 #: A value that ends in escaped backslashes: an even run of them right before a newline.
 _TRAILING_BACKSLASHES = re.compile(r"(?<!\\)((?:\\\\)+)\n")
+#: One logical line of the dump: escape pairs or plain characters, up to an unescaped end.
+_LOGICAL_LINE = re.compile(r"(?:\\[\s\S]|[^\\\n\x00])*\\?(?:\n|\x00|\Z)")
 
 
 def read_libav(path: str | os.PathLike[str], ffmpeg: FFmpegBinary | str | None = None) -> ReadResult:
@@ -53,7 +56,7 @@ def read_libav(path: str | os.PathLike[str], ffmpeg: FFmpegBinary | str | None =
         raise MediaError(f"FFmpeg's chapter dump cannot be parsed: {exc.reason}", path=name,
                          verb="reading chapters with FFmpeg from") from None
     else:
-        chapters = parsed.chapters
+        chapters = _keep_zero_length(parsed.chapters, text)
         notes += [str(finding) for finding in parsed.diagnostics if finding.severity != "info"]
     if info.start_time_ns:
         notes.append(f"streams start at {_seconds(info.start_time_ns)} s; players that rebase on it "
@@ -71,6 +74,48 @@ def _unambiguous(dump: str) -> str:
     the value there, as :func:`chapterkit.formats.ffmetadata.render` does.
     """
     return _TRAILING_BACKSLASHES.sub("\\1\x00\n", dump)
+
+
+def _keep_zero_length(chapters: ChapterList, dump: str) -> ChapterList:
+    """``chapters`` with the zero-length ones FFmpeg reported given back their end.
+
+    chapterkit's FFMETADATA parser reads ``END == START`` as "no end", so that its
+    own files round-trip. In FFmpeg's dump it means what it says: the demuxer has a
+    chapter of zero length (Matroska ``ChapterTimeEnd`` equal to the start, an ID3
+    ``CHAP`` with equal times), and ffprobe shows ``end == start``. Without this the
+    list would end such a chapter at the next start or the media's end instead.
+    """
+    zero = _zero_length_sections(dump)
+    if len(zero) != len(chapters) or not any(zero):
+        return chapters
+    return chapters.replace_chapters(replace(chapter, end_ns=chapter.start_ns) if flat else chapter
+                                     for chapter, flat in zip(chapters, zero))
+
+
+def _zero_length_sections(dump: str) -> list[bool]:
+    """Per ``[CHAPTER]`` section of the dump, in order: whether its ``END`` equals its ``START``.
+
+    ``ffmetaenc.c`` writes ``TIMEBASE``, ``START`` and ``END`` right after every
+    ``[CHAPTER]`` in that order and escapes newlines in values, so a section header
+    is a logical line that is exactly ``[CHAPTER]``.
+    """
+    flags: list[bool] = []
+    header: dict[str, str] | None = None
+    for line in _LOGICAL_LINE.findall(dump):
+        text = line.rstrip("\n\x00")
+        if text == "[CHAPTER]":
+            flags.append(False)
+            header = {}
+        elif header is not None:
+            key, _, value = text.partition("=")
+            if key not in ("TIMEBASE", "START", "END"):
+                header = None
+            else:
+                header[key] = value
+                if key == "END":
+                    flags[-1] = header.get("START") == value
+                    header = None
+    return flags
 
 
 def _seconds(ns: int) -> str:

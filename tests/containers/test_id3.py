@@ -324,11 +324,17 @@ def test_truncated_or_damaged_files_never_raise_anything_but_media_error(tmp_pat
             pass
 
 
-def test_truncated_audio_is_noted(tmp_path, mp3):
+@pytest.mark.parametrize("cut", [1, 417, "third"])
+def test_truncated_audio_is_a_media_error(tmp_path, mp3, cut):
+    """Every chapter still reads from a cut MP3; the Xing byte count says the audio is gone."""
     data = open(mp3, "rb").read()
     path = tmp_path / "short.mp3"
-    path.write_bytes(data[: len(data) // 3])
-    assert any("truncated" in note for note in read_id3(str(path)).notes)
+    path.write_bytes(data[: len(data) // 3] if cut == "third" else data[:-cut])
+    with pytest.raises(MediaError, match=r"its Xing header counts \d+: truncated") as caught:
+        read_id3(str(path))
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    path.write_bytes(data + b"TAG" + bytes(125))  # an ID3v1 tag after the audio: whole
+    assert read_id3(str(path)).chapters == read_id3(mp3).chapters
 
 
 # -- property ------------------------------------------------------------------------------------

@@ -171,3 +171,25 @@ def test_what_chapterkit_renders_reads_back_exactly(clips, tmp_path):
     argv = muxer.build_embed_argv(bundled_ffmpeg(), clips["clip.mkv"], str(meta), out, output_format="matroska")
     muxer.run(argv, path=out, verb="writing")
     assert read_libav(out).chapters.chapters == chapters.chapters
+
+
+def test_zero_length_chapters_stay_zero_length_as_ffprobe_shows_them(clips, tmp_path, ffmpeg_exe):
+    """END == START in FFmpeg's dump is a real zero-length chapter, not "no end".
+
+    FFmpeg writes such a chapter into Matroska as given (``ChapterTimeEnd`` equal to
+    the start, containers.md §2.2), and ffprobe reports ``end == start``; the reader
+    must not stretch it to the next chapter or the media's end.
+    """
+    import json
+    import subprocess
+
+    from conftest import require_tool
+
+    written = [(0, SECOND, "Intro"), (SECOND, SECOND, "Marker = ;"), (1500 * MS, 1500 * MS, "Last")]
+    out = embed(ffmpeg_exe, clips["clip.mkv"], str(tmp_path / "zero.mkv"), written, "matroska")
+    got = [(c.start_ns, c.end_ns, c.title) for c in read_libav(out, ffmpeg_exe).chapters]
+    assert got == written
+    ffprobe = require_tool("ffprobe (Debian package)", "/usr/bin/ffprobe")
+    done = subprocess.run([ffprobe, "-v", "error", "-show_chapters", "-of", "json", out],
+                          capture_output=True, text=True, check=True)
+    assert [(c["start"], c["end"], c["tags"]["title"]) for c in json.loads(done.stdout)["chapters"]] == got

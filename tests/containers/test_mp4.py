@@ -230,6 +230,21 @@ def test_movie_timescale_1000_keeps_long_chapters(long_clips):
     assert triples(read_nero(fixed)) == LONG
 
 
+def test_verify_catches_the_long_chapter_corruption_that_only_one_list_shows(long_clips):
+    """Why verify reads both lists: chpl is intact, the QuickTime track (what Apple and
+    FFmpeg-based players show) lost two chapters; only the quicktime reader fails."""
+    from chapterkit.model import Chapter, ChapterList
+    from chapterkit.verify import verify_file
+
+    auto, fixed = long_clips
+    source = ChapterList(tuple(Chapter(*c) for c in LONG))
+    report = verify_file(auto, source, readers=["quicktime", "nero"])
+    assert [(r.reader, r.ok) for r in report.readers] == [("quicktime", False), ("nero", True)]
+    assert [row.status for row in report.readers[0].rows] == ["ok", "missing", "missing"]
+    assert report.exit_code == 1
+    assert verify_file(fixed, source, readers=["quicktime", "nero"]).exit_code == 0
+
+
 # -- what FFmpeg writes in other shapes -----------------------------------------------------------------
 
 @builds

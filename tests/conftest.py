@@ -81,3 +81,32 @@ make_media = _load_make_media()
 def ffmpeg_for(build: str) -> str:
     """The FFmpeg binary of a build name used in parametrised tests ("bundled" or "debian")."""
     return bundled_ffmpeg() if build == "bundled" else require_tool("ffmpeg (Debian package)", DEBIAN_FFMPEG)
+
+
+_MPV_SCRIPT = """local u = require "mp.utils"
+mp.register_event("file-loaded", function()
+  io.write("CHAPTERS=" .. u.format_json(mp.get_property_native("chapter-list")) .. "\\n")
+  mp.command("quit")
+end)
+"""
+
+
+def mpv_chapters(path: str) -> list[dict]:
+    """mpv's own ``chapter-list`` for ``path`` (``[{"time": s, "title": str}]``).
+
+    A Lua script prints the property once the file is loaded (research containers.md
+    section 3: ``--frames=0`` prints nothing; a script on ``file-loaded`` works).
+    """
+    import json
+    import tempfile
+
+    mpv = require_tool("mpv")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_MPV_SCRIPT)
+    try:
+        done = subprocess.run([mpv, "--no-config", "--vo=null", "--ao=null", "--really-quiet",
+                               f"--script={script.name}", path], capture_output=True, text=True, timeout=60)
+    finally:
+        os.unlink(script.name)
+    assert "CHAPTERS=" in done.stdout, done.stderr
+    return json.loads(done.stdout.split("CHAPTERS=", 1)[1].splitlines()[0]) or []

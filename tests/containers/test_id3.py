@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from chapterkit.containers.id3 import read_id3, write_id3, write_title
 from chapterkit.errors import MediaError
 from chapterkit.model import NS_PER_MS, Chapter, ChapterList
-from conftest import bundled_ffmpeg, fixture_path, make_media, require_tool
+from conftest import mpv_chapters, bundled_ffmpeg, fixture_path, make_media, require_tool
 
 LONG_TITLE = "Long " + "x" * 295  # 300 bytes: its TIT2 is far past the 128 bytes v2.4 loses
 CHAPTERS = ChapterList((
@@ -227,17 +227,8 @@ def test_ffmpeg_dump_sees_every_chapter_shifted_by_start_time(mp3, ffmpeg_exe):
 
 
 def test_mpv_sees_every_chapter(mp3):
-    mpv = require_tool("mpv")
     write_id3(mp3, CHAPTERS)
-    script = mp3 + ".lua"
-    with open(script, "w") as handle:
-        handle.write('local u = require "mp.utils"\nmp.register_event("file-loaded", function()\n'
-                     'local list = u.format_json(mp.get_property_native("chapter-list"))\n'
-                     'io.write("CHAPTERS=" .. list .. "\\n")\n'
-                     'mp.command("quit") end)\n')
-    done = subprocess.run([mpv, "--no-config", "--vo=null", "--ao=null", "--really-quiet",
-                           f"--script={script}", mp3], capture_output=True, text=True, timeout=60)
-    listed = json.loads(done.stdout.split("CHAPTERS=", 1)[1].splitlines()[0])
+    listed = mpv_chapters(mp3)
     assert [c["title"] for c in listed] == list(CHAPTERS.titles)
     # mpv rebases by the demuxer's start_time (25.057 ms) like the ffmpeg CLI.
     assert [round(c["time"] * 1000 + 25.057) for c in listed] == [s // NS_PER_MS for s in CHAPTERS.starts_ns]

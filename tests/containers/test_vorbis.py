@@ -24,7 +24,7 @@ from chapterkit.containers.vorbis import (copy_with_room, format_chapter_time, p
                                           read_vorbis, write_title, write_vorbis)
 from chapterkit.errors import MediaError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
-from conftest import bundled_ffmpeg, fixture_path, make_media, require_tool, run_ffmpeg
+from conftest import mpv_chapters, bundled_ffmpeg, fixture_path, make_media, require_tool, run_ffmpeg
 
 KINDS = ("opus", "ogg", "flac")
 LONG_TITLE = "Long " + "x" * 295  # 300 bytes
@@ -204,17 +204,8 @@ def test_both_ffmpeg_builds_agree(media, ffmpeg_exe):
 
 
 def test_mpv_agrees(media):
-    mpv = require_tool("mpv")
     write_vorbis(media, CHAPTERS)
-    script = media + ".lua"
-    with open(script, "w") as handle:
-        handle.write('local u = require "mp.utils"\nmp.register_event("file-loaded", function()\n'
-                     'local list = u.format_json(mp.get_property_native("chapter-list"))\n'
-                     'io.write("CHAPTERS=" .. list .. "\\n")\n'
-                     'mp.command("quit") end)\n')
-    done = subprocess.run([mpv, "--no-config", "--vo=null", "--ao=null", "--really-quiet",
-                           f"--script={script}", media], capture_output=True, text=True, timeout=60)
-    listed = json.loads(done.stdout.split("CHAPTERS=", 1)[1].splitlines()[0])
+    listed = mpv_chapters(media)
     assert [(round(c["time"] * 1000), c["title"]) for c in listed] == starts_ms(CHAPTERS)
 
 

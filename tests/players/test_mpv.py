@@ -1,49 +1,29 @@
 """mpv (and so every libavformat-based player: Kodi, Plex, Jellyfin) shows what chapterkit embeds.
 
-A Lua script prints mpv's own ``chapter-list`` property once the file is loaded
-(research ``containers.md`` section 3: ``--frames=0`` prints nothing, a script on
-``file-loaded`` works). mpv rebases times by the demuxer's start time, so MP3's
-encoder delay (1105 samples, 25.057 ms at 44.1 kHz) is added back before comparing.
+``conftest.mpv_chapters`` asks mpv for its own ``chapter-list`` property. mpv rebases
+times by the demuxer's start time, so MP3's encoder delay (1105 samples, 25.057 ms at
+44.1 kHz) is added back before comparing.
 """
 
 from __future__ import annotations
-
-import json
-import subprocess
 
 import pytest
 
 from chapterkit import muxer
 from chapterkit.embed import cut_utf8, embed
 from chapterkit.model import NS_PER_MS, ChapterList
-from conftest import make_media, require_tool
+from conftest import make_media, mpv_chapters
 
 CHAPTERS = ChapterList.of([(0, "Intro ✨"), (1_250_000_000, "Zwischenspiel — 章"), (2_500_000_000, "L" * 300)])
-LUA = """local u = require "mp.utils"
-mp.register_event("file-loaded", function()
-  io.write("CHAPTERS=" .. u.format_json(mp.get_property_native("chapter-list")) .. "\\n")
-  mp.command("quit")
-end)
-"""
-
-
-def mpv_chapters(mpv: str, path: str, script: str) -> list[dict]:
-    done = subprocess.run([mpv, "--no-config", "--vo=null", "--ao=null", "--really-quiet",
-                           f"--script={script}", path], capture_output=True, text=True, timeout=60)
-    assert "CHAPTERS=" in done.stdout, done.stderr
-    return json.loads(done.stdout.split("CHAPTERS=", 1)[1].splitlines()[0]) or []
 
 
 @pytest.mark.parametrize("container", ["mp4", "mov", "m4b", "mkv", "webm", "mp3", "ogg", "opus", "flac"])
 def test_mpv_lists_the_embedded_chapters(tmp_path, container):
-    mpv = require_tool("mpv")
     extension = make_media.RECIPES[container][0]
     clip = make_media.make_clip(str(tmp_path / f"in{extension}"), container, seconds=4, sample_rate=44100)
     out = str(tmp_path / f"out{extension}")
     embed(clip, CHAPTERS, output=out)
-    script = tmp_path / "chapters.lua"
-    script.write_text(LUA)
-    listed = mpv_chapters(mpv, out, str(script))
+    listed = mpv_chapters(out)
     titles = CHAPTERS.titles
     if container in ("mp4", "mov", "m4b"):
         titles = tuple(cut_utf8(title, 255) for title in titles)  # embed cuts MP4 titles (chpl limit)

@@ -147,6 +147,7 @@ class _Parser:
         self.chapters: list[Chapter] = []
         self.title: str | None = None
         self.ignored_keys: dict[str, int] = {}
+        self.header_complete = False  # the current chapter had START and END where FFmpeg wants them
         if not detect(text):
             self.note("missing_header", f"no {HEADER} header: FFmpeg reads this only with -f ffmetadata",
                       1, severity="info")
@@ -203,9 +204,16 @@ class _Parser:
         key = _unescape(match[1])
         if key.lower() == "title":
             return _unescape(match[2])
-        if section == "chapter" and key.upper() in _HEADER_KEYS:
+        if section == "chapter" and key.upper() in _HEADER_KEYS and not self.header_complete:
             raise SourceError(f"{key}= on line {line.lineno} is out of place: FFmpeg reads only "
                               "TIMEBASE=, START=, END= in that order right after [CHAPTER]")
+        if section == "chapter" and key.upper() in _HEADER_KEYS:
+            # After a complete header, FFmpeg reads the header keys only right after [CHAPTER]; later ones are plain
+            # chapter tags (ffmetadec.c read_chapter, then read_tag). Its own dump writes such a
+            # line after a title ending in a backslash, so refusing it would refuse a playable file.
+            self.note("misplaced_header_key", f"{key}= here is a chapter tag to FFmpeg, not the chapter's "
+                      f"{key.upper()}", line.lineno, line.raw)
+            return None
         if key.strip().lower() == "title":
             self.note("spaced_key", "spaces around the key: FFmpeg does not read this as the title",
                       line.lineno, line.raw, suggestion="title=" + match[2])
@@ -226,7 +234,8 @@ class _Parser:
         timebase = Fraction(1, NS_PER_SECOND)
         if found := self.header_value("TIMEBASE"):
             timebase = _timebase(*found)
-        if found := self.header_value("START"):
+        start_found = bool(found := self.header_value("START"))
+        if found:
             start_ns = _ticks_ns(*found, timebase)
         else:
             previous = self.chapters[-1].end_ns if self.chapters else None
@@ -234,7 +243,9 @@ class _Parser:
             self.note("missing_start", "chapter has no START; FFmpeg starts it where the previous one ends",
                       section.lineno, section.raw)
         end_ns = None
+        self.header_complete = False
         if found := self.header_value("END"):
+            self.header_complete = start_found
             end_ns = _ticks_ns(*found, timebase)
             if end_ns < start_ns:
                 end_ns = self.end_before_start(found[0])

@@ -354,3 +354,14 @@ def _ticks(ns: int, chapters: ChapterList) -> int:
         if all(t % unit == 0 for t in times):
             return ns // unit
     raise AssertionError("unreachable")
+
+
+def test_header_keys_after_a_complete_header_are_chapter_tags_as_in_ffmpeg():
+    """FFmpeg keeps a later START=/END= line as a plain chapter tag (ffmetadec.c); its own dump
+    can contain one, so the libav reader must not refuse a playable file over it."""
+    text = ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=5000\ntitle=A\nEND=whatever\n" \
+           "[CHAPTER]\nTIMEBASE=1/1000\nSTART=5000\nEND=9000\ntitle=B\n"
+    result = ffmetadata.parse(text)
+    assert result.chapters.titles == ("A", "B")
+    assert result.chapters.starts_ns == (0, 5_000_000_000)
+    assert any(d.code == "misplaced_header_key" and d.lineno == 7 for d in result.diagnostics)

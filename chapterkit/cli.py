@@ -249,8 +249,10 @@ def embed(media, source, from_format, output, in_place, lenient, keep_title, tit
 def doctor(ffmpeg_path):
     """Show which FFmpeg is used and how each container gets its chapters."""
     from chapterkit.embed import doctor_report
+    from chapterkit.muxer import find_ffmpeg
 
     click.echo(doctor_report(ffmpeg_path))
+    find_ffmpeg(ffmpeg_path)  # an unusable FFmpeg: the report above, then exit 2 with the reason
 
 
 def _split(value: str | None) -> list[str] | None:

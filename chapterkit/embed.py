@@ -6,11 +6,16 @@ How each container gets its chapters (``containers.md`` in the project research)
   input and ``-map_chapters 1``. FFmpeg writes both the QuickTime chapter track and
   the Nero ``chpl`` atom. The old chapter track (demuxed as a ``bin_data`` data
   stream) is left out, or FFmpeg copies it as a stray track (and fails on MOV/M4A).
-- Matroska/WebM: FFmpeg stream copy, one edition; attachments and subtitles kept.
+- Matroska/WebM: FFmpeg stream copy, one edition; attachments and subtitles kept
+  (image attachments are attached again, or FFmpeg turns them into a video track).
 - MP3: ID3v2.3 CHAP/CTOC frames written by mutagen on a copy. Never remuxed: every
   ``ffmpeg -c copy`` pass over an MP3 shifts chapters by the encoder delay.
 - Ogg Vorbis/Opus, FLAC: ``CHAPTERnnn`` comments written by mutagen on a copy.
   FFmpeg writes none for Vorbis and FLAC, and rounds Opus starts by a second.
+
+Two FFmpeg 5.1 faults are worked around by using the bundled FFmpeg when 5.1 was
+merely found on PATH (and otherwise reported): Opus in Matroska loses sync on a
+remux, and a MOV/MP4 of video and timecode loses its chapter-track reference.
 
 Whatever the path, the result is written to a temporary file in the destination
 folder, read back by every reader that applies (unless ``verify=False``), fsynced
@@ -81,11 +86,17 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
     if title is not None:
         planned = planned.with_title(title)
 
+    if remux:
+        binary, ffmpeg_warnings = _ffmpeg_for_file(binary, info, container)
+        streams = _stream_plan(info, _muxer_for(target, container), source)
+        warnings += ffmpeg_warnings + list(streams.warnings)
+
     temp = _temp_beside(target)
     try:
         if remux:
             method = "ffmpeg"
-            _write_with_ffmpeg(binary, source, temp, planned, container, target, info, title, fsize_limit)
+            binary, written = _remux(binary, source, temp, planned, container, target, streams, title, fsize_limit)
+            warnings += written
         else:
             method = "mutagen"
             warnings += _write_with_mutagen(source, temp, planned, container, title)
@@ -151,7 +162,8 @@ def _fit_mp4(chapters: ChapterList) -> tuple[ChapterList, list[str]]:
         if not title.strip():
             # An untitled chapter gets no QuickTime sample and shifts every later title (movenc.c).
             title = f"Chapter {index}"
-            warnings.append(f"chapter {index} has no title; wrote {title!r} (an empty title desynchronises MP4 readers)")
+            warnings.append(f"chapter {index} has no title; wrote {title!r} "
+                            "(an empty title desynchronises MP4 readers)")
         cut = cut_utf8(title, CHPL_MAX_TITLE_BYTES)
         if cut != title:
             warnings.append(f"chapter {index} title cut to {CHPL_MAX_TITLE_BYTES} bytes (the MP4 chpl limit)")
@@ -162,11 +174,16 @@ def _fit_mp4(chapters: ChapterList) -> tuple[ChapterList, list[str]]:
     if chapters[0].start_ns > 0:
         warnings.append(f"the first chapter starts at {format_clock(chapters[0].start_ns)}: the QuickTime "
                         "chapter track cannot hold that, so Apple players and FFmpeg show it from 0:00")
-    gaps = [i + 1 for i in range(len(chapters) - 1)
-            if chapters[i].end_ns is not None and chapters[i].end_ns != chapters[i + 1].start_ns]
+    ends = [(i + 1, chapters[i].end_ns - chapters[i + 1].start_ns) for i in range(len(chapters) - 1)
+            if chapters[i].end_ns is not None]
+    gaps = [str(number) for number, past in ends if past < 0]
+    overlaps = [str(number) for number, past in ends if past > 0]
     if gaps:
-        warnings.append(f"chapter(s) {', '.join(map(str, gaps))} end before the next starts: the QuickTime "
+        warnings.append(f"chapter(s) {', '.join(gaps)} end before the next starts: the QuickTime "
                         "chapter track cannot hold gaps, so each runs to the next chapter there")
+    if overlaps:
+        warnings.append(f"chapter(s) {', '.join(overlaps)} end after the next starts: the QuickTime "
+                        "chapter track cannot hold overlaps, so each ends where the next starts there")
     return chapters.replace_chapters(fitted), warnings
 
 
@@ -224,19 +241,162 @@ def _temp_beside(target: str) -> str:
     return temp
 
 
-def _write_with_ffmpeg(binary, source, temp, chapters, container, target, info, title, fsize_limit) -> None:
+@dataclass(frozen=True, slots=True)
+class _StreamPlan:
+    """How the remux treats the input's streams beyond ``-map 0``."""
+
+    drop: tuple[int, ...]           # input stream indexes left out (-map -0:N)
+    reattach: tuple[object, ...]    # muxer.StreamInfo of Matroska image attachments to attach again
+    attachments_kept: int           # attachment streams -map 0 copies (the re-attached ones follow)
+    warnings: tuple[str, ...]
+
+
+def _stream_plan(info, output_format: str, source: str) -> _StreamPlan:
+    """Which input streams a plain ``-map 0 -c copy`` would damage, and what to do instead.
+
+    - The old QuickTime chapter track always goes (see ``muxer.StreamInfo``).
+    - Matroska image attachments (a cover) are demuxed as ``attached_pic`` video
+      streams, and FFmpeg 5.1 and 9.0 alike copy them back as a one-frame PNG/JPEG
+      *video track* (the ``MPNG`` track mkvmerge then lists). They are left out of
+      the map and attached again, as attachments, from their own bytes.
+    - A timecode track (a ``tmcd`` data stream) is copied as it is into MOV, but
+      FFmpeg's mp4 muxer has no tag for it ("Could not find tag for codec none", 5.1
+      and 9.0) and instead re-creates one per video stream with a ``timecode`` tag
+      (``movenc.c`` ``mov_init``, ``nb_meta_tmcd``), after the other tracks. So for
+      MP4 the copies are dropped; a timecode track tied to no such video stream
+      cannot be kept there, which is a warning. The ipod muxer (m4a, m4b, m4v)
+      writes no timecode track at all, so that output is refused.
+    """
+    drop = [stream.index for stream in info.streams if stream.is_chapter_track]
+    warnings: list[str] = []
+    reattach = []
+    if output_format in ("matroska", "webm"):
+        reattach = [stream for stream in info.streams if "attached_pic" in stream.disposition]
+        drop += [stream.index for stream in reattach]
+    timecodes = [stream for stream in info.streams if stream.kind == "data" and stream.tag == "tmcd"]
+    if timecodes and output_format == "ipod":
+        raise UsageError("the input's timecode track cannot be kept in .m4a, .m4b or .m4v "
+                         "(FFmpeg's ipod muxer writes none); write .mp4 or .mov",
+                         path=source, verb="embedding chapters into")
+    if timecodes and output_format == "mp4":
+        drop += [stream.index for stream in timecodes]
+        remade = sum(1 for stream in info.streams if stream.kind == "video"
+                     and "attached_pic" not in stream.disposition and stream.get_tag("timecode"))
+        # Cover art is no track in MP4 (a 'covr' tag FFmpeg lists last), so it does not count.
+        tracks = [stream for stream in info.streams
+                  if not stream.is_chapter_track and "attached_pic" not in stream.disposition]
+        if remade < len(timecodes):
+            warnings.append(f"{len(timecodes) - remade} of the input's {len(timecodes)} timecode tracks belong to "
+                            "no video track and are left out (FFmpeg's mp4 muxer cannot copy them; .mov keeps them)")
+        elif tracks[-len(timecodes):] != timecodes:
+            warnings.append("the timecode track moves after the other tracks: FFmpeg's mp4 muxer re-creates it "
+                            "from the video's timecode instead of copying it")
+    kept = sum(1 for stream in info.streams if stream.kind == "attachment" and stream.index not in drop)
+    return _StreamPlan(tuple(drop), tuple(reattach), kept, tuple(warnings))
+
+
+#: FFmpeg up to libavformat 59.30 (so 5.1; 6.0 ships 60.3) shifts every Matroska block
+#: of every track by the Opus pre-skip (6.5 ms) on writing, as if negative timestamps
+#: were not allowed, while the demuxer takes the Opus CodecDelay off again: a remux
+#: moves video and subtitles about 7 ms later against the Opus audio, once more on every
+#: pass. Measured on a WebM: 5.1.9 moves the first video frame from 7 to 14 ms (with or
+#: without -copyts or -avoid_negative_ts), 9.0.2 keeps 7 ms. (The versions are those the
+#: Ladybird browser names for files it repairs, LadybirdBrowser/ladybird#6685.)
+_OPUS_SHIFT_FIXED = (6, 0)
+
+
+def _ffmpeg_for_file(binary, info, container: str) -> tuple[object, list[str]]:
+    """``binary``, or the bundled FFmpeg when the one found on PATH would desync this file."""
+    from chapterkit import muxer
+
+    version = binary.version_tuple
+    opus = any(stream.codec == "opus" for stream in info.streams)
+    others = any(stream.codec != "opus" and stream.kind in ("video", "audio", "subtitle")
+                 for stream in info.streams)
+    if container != "matroska" or version is None or version >= _OPUS_SHIFT_FIXED or not (opus and others):
+        return binary, []
+    harm = (f"FFmpeg {binary.version} moves video and subtitles about 7 ms against Opus audio when it remuxes "
+            "Matroska (fixed in FFmpeg 6.0)")
+    if binary.source == "path":
+        bundled = muxer.find_bundled()
+        if bundled is not None and (bundled.version_tuple is None or bundled.version_tuple >= _OPUS_SHIFT_FIXED):
+            return bundled, [f"used the bundled FFmpeg {bundled.version}: {harm}"]
+    return binary, [f"{harm}; choose a newer FFmpeg with --ffmpeg to keep the file in sync"]
+
+
+def _remux(binary, source, temp, chapters, container, target, streams: _StreamPlan, title,
+           fsize_limit) -> tuple[object, list[str]]:
+    """Write ``temp`` with FFmpeg; for MP4, check that players can find the chapter track.
+
+    Apple players follow ``tref/chap`` only from an enabled track (QTFF "Chapter
+    lists"), FFmpeg's demuxer from any track. FFmpeg 5.1's mov muxer has one reference
+    slot per track, and a video track with a timecode gets ``tmcd`` there instead of
+    ``chap`` (``movenc.c`` 5.1.9 ``mov_write_moov``; research containers.md 2.1);
+    FFmpeg 9.0 writes both. An audio or subtitle track still carries ``chap``; without
+    one, a MOV's chapter track is named only by the disabled timecode track (Apple
+    players show nothing), and an MP4's by no track at all (Apple players show
+    nothing, FFmpeg lists the track as a mov_text subtitle that the next embed would
+    copy, and only chpl carries the chapters). When that FFmpeg was merely found on PATH, the bundled one writes the
+    file again; a binary the user named is kept, with a warning or, for the MP4 case
+    where the QuickTime track is lost, an error.
+    """
+    from chapterkit import muxer
+    from chapterkit.errors import FFmpegError
+
+    _write_with_ffmpeg(binary, source, temp, chapters, container, target, streams, title, fsize_limit)
+    referrers = _chapter_track_referrers(temp) if container == "mp4" else [True]
+    if any(referrers):
+        return binary, []
+    cause = (f"FFmpeg {binary.version} gave the video track's only track reference to its timecode track "
+             "instead of the chapter track (FFmpeg 9 writes both)")
+    bundled = muxer.find_bundled() if binary.source == "path" else None
+    if bundled is not None and bundled.path != binary.path:
+        _write_with_ffmpeg(bundled, source, temp, chapters, container, target, streams, title, fsize_limit)
+        if any(_chapter_track_referrers(temp)):
+            return bundled, [f"used the bundled FFmpeg {bundled.version}: {cause}"]
+    if not referrers:
+        raise FFmpegError(f"no track points at the chapter track, so Apple players would show no chapters and "
+                          f"FFmpeg would list the track as a subtitle: {cause}; choose a newer FFmpeg with --ffmpeg",
+                          path=source, verb="embedding chapters into")
+    return binary, [f"only the disabled timecode track points at the chapter track, so Apple players will not "
+                    f"show the chapters (FFmpeg, mpv and VLC do): {cause}; choose a newer FFmpeg with --ffmpeg"]
+
+
+def _chapter_track_referrers(path: str) -> list[bool]:
+    """For each track whose ``tref`` names a ``chap`` track: whether it is enabled (``tkhd`` flag 1)."""
+    from chapterkit.containers.mp4boxes import BoxReader
+
+    referrers = []
+    with open(path, "rb") as handle:
+        reader = BoxReader(handle, path)
+        moov = next((box for box in reader.boxes() if box.name == "moov"), None)
+        for trak in reader.find_all(moov, "trak") if moov else ():
+            tkhd, tref = reader.find(trak, "tkhd"), reader.find(trak, "tref")
+            if tkhd is not None and tref is not None and reader.track_references(tref).get("chap"):
+                referrers.append(bool(reader.track_header(tkhd)[1] & 1))
+    return referrers
+
+
+def _write_with_ffmpeg(binary, source, temp, chapters, container, target, streams: _StreamPlan, title,
+                       fsize_limit) -> None:
     from chapterkit import muxer
     from chapterkit.formats import ffmetadata
 
-    drop = [stream.index for stream in info.streams if stream.is_chapter_track]
     with tempfile.TemporaryDirectory(prefix="chapterkit-") as scratch:
         meta = os.path.join(scratch, "chapters.ffmeta")
         with open(meta, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(ffmetadata.render(chapters.with_title(None)))
+        attachments = []
+        for number, stream in enumerate(streams.reattach):
+            saved = os.path.join(scratch, f"attachment-{number}")
+            muxer.run(muxer.build_extract_argv(binary.path, source, stream.index, saved),
+                      path=source, verb="copying an attachment of", fsize_limit=fsize_limit)
+            attachments.append((saved, dict(stream.tags)))
         argv = muxer.build_embed_argv(
             binary.path, source, meta, temp, output_format=_muxer_for(target, container),
-            drop_streams=drop, movie_timescale=1000 if container == "mp4" else None,
-            metadata={"title": title} if title is not None else None)
+            drop_streams=streams.drop, movie_timescale=1000 if container == "mp4" else None,
+            metadata={"title": title} if title is not None else None, attachments=attachments,
+            attachments_before=streams.attachments_kept)
         muxer.run(argv, path=source, verb="embedding chapters into", fsize_limit=fsize_limit)
 
 
@@ -272,11 +432,13 @@ def _verify(temp: str, planned: ChapterList, container: str, binary) -> tuple[st
 
 def _finish(temp: str, target: str, keep_mode_of: str | None) -> None:
     try:
+        # fsync through a read-only descriptor (enough on POSIX), before the mode is copied:
+        # a read-only input's mode would make a read-write open of the copy fail.
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
         if keep_mode_of is not None:
             shutil.copymode(keep_mode_of, temp)
             _keep_owner(keep_mode_of, temp)
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
         os.replace(temp, target)
         _fsync_folder(os.path.dirname(os.path.abspath(target)))
     except OSError as exc:
@@ -322,6 +484,14 @@ def doctor_report(ffmpeg: str | None = None) -> str:
         lines.append(f"ffmpeg: {binary.path}")
         lines.append(f"  found via: {binary.source}")
         lines.append(f"  version: {binary.version}")
+        version = binary.version_tuple
+        fallback = "; the bundled FFmpeg writes those files" if binary.source == "path" else ""
+        if version is not None and version < _OPUS_SHIFT_FIXED:
+            lines.append("  note: it moves video ~7 ms against Opus audio when remuxing Matroska (fixed in 6.0)"
+                         + (fallback or "; such files get a warning"))
+        if version is not None and version < (9, 0):
+            lines.append("  note: a MOV/MP4 of video and timecode only can lose its chapter-track reference "
+                         "(5.1 does, 9.0 does not); every file written is checked" + fallback)
     except ChapterkitError as exc:
         lines.append(f"ffmpeg: not usable: {exc}")
     lines.append("containers:")

@@ -27,7 +27,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from chapterkit.errors import FFmpegError, MediaError
@@ -60,7 +60,9 @@ class StreamInfo:
     """One ``Stream #0:N`` line of FFmpeg's input summary.
 
     ``disposition`` holds FFmpeg's ``-disposition`` flag names (``default``,
-    ``attached_pic``, ``forced``…). ``is_chapter_track``: the QuickTime chapter text
+    ``attached_pic``, ``forced``…). ``tags`` are the stream's metadata as FFmpeg
+    prints them under it (``dump.c`` ``dump_metadata``: ``key : value``, a
+    multi-line value continued under an empty key). ``is_chapter_track``: the QuickTime chapter text
     track, which FFmpeg's mov demuxer exposes as a discarded ``bin_data`` data stream
     (``mov.c`` ``mov_read_chapters``); remuxing it copies a stale track (MP4) or fails
     outright (MOV, M4A), so embedding drops it.
@@ -73,6 +75,11 @@ class StreamInfo:
     language: str | None
     disposition: tuple[str, ...]
     is_chapter_track: bool
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def get_tag(self, key: str) -> str | None:
+        """The value of tag ``key`` (case-insensitive, as ``av_dict_get`` looks up), or None."""
+        return next((value for name, value in self.tags if name.lower() == key.lower()), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,16 @@ def find_ffmpeg(explicit: str | None = None) -> FFmpegBinary:
     return _checked(bundled, "bundled")
 
 
+def find_bundled() -> FFmpegBinary | None:
+    """imageio-ffmpeg's bundled FFmpeg, or None when it is not installed or does not run."""
+    try:
+        import imageio_ffmpeg
+
+        return _checked(imageio_ffmpeg.get_ffmpeg_exe(), "bundled")
+    except (ImportError, RuntimeError, FFmpegError):
+        return None
+
+
 def _checked(name: str, source: str) -> FFmpegBinary:
     path = name if os.sep in name else shutil.which(name) or name
     if not os.path.isfile(path):
@@ -168,7 +185,9 @@ def _url(path: str) -> str:
 
 def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, output_format: str,
                      drop_streams: Sequence[int] = (), movie_timescale: int | None = None,
-                     metadata: Mapping[str, str] | None = None) -> list[str]:
+                     metadata: Mapping[str, str] | None = None,
+                     attachments: Sequence[tuple[str, Mapping[str, str]]] = (),
+                     attachments_before: int = 0) -> list[str]:
     """Stream-copy ``media`` to ``output`` with the chapters of the ``ffmetadata`` file.
 
     ``-map 0`` keeps every stream, attachments included (without it FFmpeg keeps one
@@ -181,6 +200,9 @@ def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, o
     FFmpeg 9 picks a timescale from the streams (4 410 000 for 29.97 fps + 44.1 kHz),
     and then any chapter longer than 2**31 ticks (8.1 min there) is corrupted
     (``movenc.c``, "Packet duration out of range"); 1000 is FFmpeg 5.1's default.
+    ``attachments`` are ``(file, tags)`` pairs added with ``-attach`` (Matroska); their
+    tags go to output attachment streams ``attachments_before``, ``+1``… (``-metadata:s:t:N``),
+    since the attachments ``-map 0`` copies come first.
     ``-y``: the caller writes to a fresh temporary file it has already created.
     Checked with FFmpeg 5.1 and 9.0: MKV with two audio tracks, ASS and SRT subtitles and
     a TTF attachment; MP4 re-embedded (one chapter track, no stale one); MOV with a
@@ -208,8 +230,26 @@ def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, o
     at = _pair_index(argv, "-map", "1")
     argv[at:at + 2] = [arg for index in drop_streams for arg in ("-map", f"-0:{index}")]
     at = len(argv) - 1 - argv[::-1].index(_url(output))
-    argv[at:at] = [arg for key, value in (metadata or {}).items() for arg in ("-metadata", f"{key}={value}")]
+    extra = [arg for key, value in (metadata or {}).items() for arg in ("-metadata", f"{key}={value}")]
+    for number, (path, tags) in enumerate(attachments, attachments_before):
+        extra += ["-attach", _url(path)]
+        extra += [arg for key, value in tags.items() for arg in (f"-metadata:s:t:{number}", f"{key}={value}")]
+    argv[at:at] = extra
     return argv
+
+
+def build_extract_argv(ffmpeg: str, media: str, index: int, output: str) -> list[str]:
+    """Copy the one packet of stream ``index`` (an image attachment) to ``output``, byte for byte.
+
+    FFmpeg's ``data`` muxer writes packet payloads and nothing else; ``-dump_attachment``
+    cannot be used, as it dumps extradata, and a Matroska image attachment is demuxed
+    as an ``attached_pic`` video stream whose bytes are its packet.
+    """
+    import ffmpeg as ffmpeg_python
+
+    graph = (ffmpeg_python.input(_url(media)).output(_url(output), map=f"0:{index}", c="copy", f="data")
+             .global_args(*_QUIET, "-loglevel", "error").overwrite_output())
+    return graph.compile(cmd=ffmpeg)
 
 
 def build_dump_argv(ffmpeg: str, media: str) -> list[str]:
@@ -379,6 +419,9 @@ _STREAM = re.compile(r"^\s+Stream #0:(?P<index>\d+)(?:\[0x[0-9a-fA-F]+\])?(?:\((
                      r"(?P<kind>Video|Audio|Subtitle|Data|Attachment|Unknown): (?P<rest>.*)$")
 _END_OF_INPUT = re.compile(r"^(Output #|Stream mapping:|At least one output|Press \[q\])")
 _TAG = re.compile(r"\((?P<tag>[^()]+?) / 0x[0-9A-Fa-f]+\)")
+_METADATA = re.compile(r"^(\s+)Metadata:\s*$")
+#: "      handler_name    : VideoHandler" (key padded to 16) or "compatible_brands: qt  " (longer key).
+_TAG_LINE = re.compile(r"^(?P<indent>\s+)(?P<key>\S.*?|)\s*: (?P<value>.*)$")
 #: Disposition names as ``libavformat/dump.c`` prints them, after the stream's parameters.
 _DISPOSITIONS = ("default", "dub", "original", "comment", "lyrics", "karaoke", "forced", "hearing impaired",
                  "visual impaired", "clean effects", "attached pic", "timed thumbnails", "non-diegetic",
@@ -399,6 +442,8 @@ def parse_input_summary(stderr: str, *, path: str) -> MediaInfo:
         raise MediaError(f"FFmpeg cannot read it: {_open_error(stderr)}", path=path, verb="reading")
     format_name = _INPUT.match(lines[start])["format"]
     duration_ns, start_ns, streams = None, 0, {}
+    tags: dict[int, list[list[str]]] = {}
+    current, metadata_indent = None, None   # the stream whose "Metadata:" block is being read
     for line in lines[start + 1:]:
         if _END_OF_INPUT.match(line):
             break
@@ -408,9 +453,22 @@ def parse_input_summary(stderr: str, *, path: str) -> MediaInfo:
         elif match := _STREAM.match(line):
             stream = _stream(match, format_name)
             streams[stream.index] = stream
+            current, metadata_indent = stream.index, None
+            tags[current] = []
+        elif current is not None and (match := _METADATA.match(line)):
+            metadata_indent = len(match[1])
+        elif (metadata_indent is not None and (match := _TAG_LINE.match(line))
+              and len(match["indent"]) > metadata_indent):
+            if match["key"] or not tags[current]:
+                tags[current].append([match["key"], match["value"]])
+            else:  # a continuation line of a multi-line value
+                tags[current][-1][1] += "\n" + match["value"]
+        else:  # "Side data:", a "Stream group" line or anything else ends the block
+            metadata_indent = None
     if not streams:
         raise MediaError(f"FFmpeg finds no streams in it (read as {format_name})", path=path, verb="reading")
-    return MediaInfo(format_name, duration_ns, start_ns, tuple(streams[i] for i in sorted(streams)))
+    return MediaInfo(format_name, duration_ns, start_ns, tuple(
+        replace(streams[i], tags=tuple((key, value) for key, value in tags[i])) for i in sorted(streams)))
 
 
 def _clock_ns(match: re.Match[str]) -> int:
@@ -455,4 +513,5 @@ def _open_error(stderr: str) -> str:
 
 
 __all__ = ["ENV_VAR", "FFmpegBinary", "MediaInfo", "StreamInfo", "build_dump_argv", "build_embed_argv",
-           "dump_ffmetadata", "find_ffmpeg", "parse_input_summary", "probe", "probe_and_dump", "run"]
+           "build_extract_argv", "dump_ffmetadata", "find_bundled", "find_ffmpeg", "parse_input_summary", "probe",
+           "probe_and_dump", "run"]

@@ -46,18 +46,20 @@ def test_disk_full_on_the_ffmpeg_child(tmp_path):
     assert leftovers(tmp_path) == [] and not (tmp_path / "out.mkv").exists()
 
 
-@pytest.mark.parametrize("container", ("mp4", "mp3", "flac"))
-def test_disk_full_through_the_cli_is_one_line_exit_2(tmp_path, container):
+@pytest.mark.parametrize("container, in_place", [("mp4", False), ("mp3", False), ("flac", False),
+                                                 ("mkv", True), ("mp3", True)])
+def test_disk_full_through_the_cli_is_one_line_exit_2(tmp_path, container, in_place):
     extension = make_media.RECIPES[container][0]
     clip = make_media.make_clip(str(tmp_path / f"in{extension}"), container, seconds=30)
     (tmp_path / "d.txt").write_text(DESCRIPTION)
-    before = open(clip, "rb").read()
+    before, inode = open(clip, "rb").read(), os.stat(clip).st_ino
     size = os.path.getsize(clip)
-    done = cli("embed", clip, "--chapters", str(tmp_path / "d.txt"), "-o", str(tmp_path / f"out{extension}"),
-               limit_bytes=size // 2)
+    where = ["--in-place"] if in_place else ["-o", str(tmp_path / f"out{extension}")]
+    done = cli("embed", clip, "--chapters", str(tmp_path / "d.txt"), *where, limit_bytes=size // 2)
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
-    assert open(clip, "rb").read() == before and leftovers(tmp_path) == []
+    assert open(clip, "rb").read() == before and os.stat(clip).st_ino == inode
+    assert sorted(os.listdir(tmp_path)) == ["d.txt", f"in{extension}"]
 
 
 @pytest.mark.parametrize("signum", (signal.SIGINT, signal.SIGTERM))

@@ -154,6 +154,43 @@ def test_embed_argv_without_drops_timescale_with_tags_and_odd_names():
                     "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 
 
+def test_embed_argv_with_attachments_is_exact():
+    """Re-attached Matroska images follow the attachments -map 0 copies (-metadata:s:t:N)."""
+    argv = muxer.build_embed_argv("ffmpeg", "in.mkv", "ch.ffmeta", "out.mkv", output_format="matroska",
+                                  drop_streams=(6,), attachments=[("/s/a0", {"filename": "cover.png",
+                                                                             "mimetype": "image/png"}),
+                                                                  ("/s/a:1", {"filename": "back.jpg"})],
+                                  attachments_before=1)
+    assert argv == ["ffmpeg", "-i", "in.mkv", "-f", "ffmetadata", "-i", "ch.ffmeta", "-map", "0", "-map", "-0:6",
+                    "-f", "matroska", "-c", "copy", "-disposition:0", "+0", "-map_chapters", "1",
+                    "-attach", "/s/a0", "-metadata:s:t:1", "filename=cover.png", "-metadata:s:t:1",
+                    "mimetype=image/png", "-attach", "file:/s/a:1", "-metadata:s:t:2", "filename=back.jpg",
+                    "out.mkv", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+
+
+def test_extract_argv_is_exact():
+    assert muxer.build_extract_argv("ffmpeg", "in.mkv", 6, "/s/a0") == [
+        "ffmpeg", "-i", "in.mkv", "-f", "data", "-c", "copy", "-map", "0:6", "/s/a0",
+        "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+
+
+def test_extract_copies_an_image_attachment_byte_for_byte(media, tmp_path, ffmpeg_exe):
+    mkv = str(tmp_path / "cover.mkv")
+    run_ffmpeg(bundled_ffmpeg(), "-i", media["rich.mkv"], "-map", "0", "-c", "copy", "-attach", media["cover.png"],
+               "-metadata:s:t:1", "mimetype=image/png", "-metadata:s:t:1", "filename=cover.png", mkv)
+    cover = [s for s in muxer.probe(mkv, ffmpeg_exe).streams if "attached_pic" in s.disposition]
+    assert [(s.kind, s.codec, s.get_tag("filename"), s.get_tag("MIMETYPE")) for s in cover] == [
+        ("video", "png", "cover.png", "image/png")]
+    out = str(tmp_path / "cover.bin")
+    muxer.run(muxer.build_extract_argv(ffmpeg_exe, mkv, cover[0].index, out), path=mkv, verb="copying")
+    assert open(out, "rb").read() == open(media["cover.png"], "rb").read()
+
+
+def test_find_bundled():
+    found = muxer.find_bundled()
+    assert (found.path, found.source, found.version) == (bundled_ffmpeg(), "bundled", "9.0.2")
+
+
 def test_dump_argv_is_exact():
     assert muxer.build_dump_argv("ffmpeg", "in.mp3") == [
         "ffmpeg", "-i", "in.mp3", "-f", "ffmetadata", "-",
@@ -196,6 +233,39 @@ def test_probe_m4a_cover_and_mov_timecode(media, ffmpeg_exe):
     assert sorted((s.kind, s.codec, s.tag, s.is_chapter_track) for s in timecode.streams if s.kind == "data") == [
         ("data", "bin_data", "text", True), ("data", "none", "tmcd", False)]
     assert len(timecode.chapter_tracks) == 1
+
+
+def test_probe_reads_stream_tags(media, ffmpeg_exe):
+    timecode = muxer.probe(media["timecode.mov"], ffmpeg_exe).streams
+    assert timecode[0].get_tag("timecode") == "01:00:00:00" and timecode[0].get_tag("TIMECODE") == "01:00:00:00"
+    assert ("handler_name", "VideoHandler") in timecode[0].tags
+    assert [s.get_tag("timecode") for s in timecode if s.tag == "tmcd"] == ["01:00:00:00"]
+    rich = muxer.probe(media["rich.mkv"], ffmpeg_exe).streams
+    assert rich[2].language == "fra" and rich[2].get_tag("ENCODER").endswith(" aac")  # dump.c shows no "language"
+    assert rich[0].get_tag("timecode") is None
+    assert rich[-1].tags[:2] == (("filename", "font.ttf"), ("mimetype", "application/x-truetype-font"))
+
+
+def test_stream_tags_with_several_lines_and_long_keys():
+    """FFmpeg's dump.c continues a multi-line value under an empty key, and does not pad
+    keys of 16 characters or more; "Side data" and the next stream end a block."""
+    stderr = """Input #0, matroska,webm, from 'x.mkv':
+  Metadata:
+    title           : Global
+  Duration: 00:00:01.00, start: 0.000000, bitrate: 10 kb/s
+  Stream #0:0: Video: h264 (High), yuv420p, 32x18, 25 fps (default)
+    Metadata:
+      DESCRIPTION     : first line
+                      : second line
+      a_rather_long_key_name: value: with colons
+    Side data:
+      displaymatrix: rotation of -90.00 degrees
+  Stream #0:1(eng): Audio: aac (LC), 48000 Hz, mono, fltp
+"""
+    streams = muxer.parse_input_summary(stderr, path="x.mkv").streams
+    assert streams[0].tags == (("DESCRIPTION", "first line\nsecond line"),
+                               ("a_rather_long_key_name", "value: with colons"))
+    assert streams[1].tags == () and streams[1].language == "eng"
 
 
 def test_probe_mp3_reports_the_encoder_delay_as_start(media, ffmpeg_exe):

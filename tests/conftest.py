@@ -110,3 +110,19 @@ def mpv_chapters(path: str) -> list[dict]:
         os.unlink(script.name)
     assert "CHAPTERS=" in done.stdout, done.stderr
     return json.loads(done.stdout.split("CHAPTERS=", 1)[1].splitlines()[0]) or []
+
+
+#: A minimal ASS subtitle script for tests that need a second subtitle codec.
+SAMPLE_ASS = """[Script Info]
+ScriptType: v4.00+
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
+Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, \
+MarginV, Encoding
+Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,Bonjour
+"""

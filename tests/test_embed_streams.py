@@ -30,24 +30,11 @@ from chapterkit import containers, muxer
 from chapterkit.embed import embed
 from chapterkit.errors import FFmpegError, UsageError
 from chapterkit.model import NS_PER_SECOND, ChapterList
-from conftest import ffmpeg_for, make_media, require_tool, run_ffmpeg
+from conftest import SAMPLE_ASS as ASS, ffmpeg_for, make_media, require_tool, run_ffmpeg
 
 CHAPTERS = ChapterList.of([(0, "Start"), (NS_PER_SECOND, "Middle ✨"), (2 * NS_PER_SECOND, "End")])
 CONTAINERS = ("mkv", "webm", "mka", "mp4", "mov", "m4a", "mp3", "flac", "ogg", "opus")
 SRT = "1\n00:00:00,000 --> 00:00:01,000\nHello\n\n2\n00:00:01,500 --> 00:00:02,500\nWorld\n"
-ASS = """[Script Info]
-ScriptType: v4.00+
-
-[V4+ Styles]
-Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
-Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, \
-MarginV, Encoding
-Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,1
-
-[Events]
-Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
-Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,Bonjour
-"""
 #: ffprobe stream fields that a stream copy must not change.
 FIELDS = ("codec_type", "codec_name", "codec_tag_string", "profile", "width", "height", "pix_fmt",
           "sample_fmt", "sample_rate", "channels", "channel_layout", "r_frame_rate", "time_base", "start_pts")

@@ -18,23 +18,10 @@ import pytest
 
 from chapterkit import muxer
 from chapterkit.errors import FFmpegError, MediaError
-from conftest import DEBIAN_FFMPEG, bundled_ffmpeg, require_tool, run_ffmpeg
+from conftest import DEBIAN_FFMPEG, SAMPLE_ASS as ASS, bundled_ffmpeg, require_tool, run_ffmpeg
 
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "51"]
 AAC = ["-c:a", "aac", "-b:a", "16k"]
-ASS = """[Script Info]
-ScriptType: v4.00+
-
-[V4+ Styles]
-Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
-Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, \
-MarginV, Encoding
-Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,1
-
-[Events]
-Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
-Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,Bonjour
-"""
 OLD_CHAPTERS = ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=500\ntitle=Old one\n" \
                "[CHAPTER]\nTIMEBASE=1/1000\nSTART=500\nEND=1000\ntitle=Old two\n"
 #: New chapters; the first is longer than 2**31 ticks of FFmpeg 9's automatic MP4

@@ -75,10 +75,10 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
     source = os.fspath(media)
     target = _target(source, output, in_place)
     container = containers.sniff(source)
-    if container == "mp4" or container == "matroska":
+    remux = container in ("mp4", "matroska")
+    if remux:
         _muxer_for(target, container)  # refuse an output extension FFmpeg cannot write here
     binary = muxer.find_ffmpeg(ffmpeg)
-    remux = container in ("mp4", "matroska")
     # FFmpeg's probe refuses truncated, stream-less and non-media input with its own reason
     # and lists the streams to copy; mutagen's containers are checked by their reader.
     info = muxer.probe(source, binary) if remux else None

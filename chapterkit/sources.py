@@ -23,10 +23,9 @@ STDIN = "-"
 
 def decode(data: bytes, *, path: str = STDIN) -> str:
     """Decode chapter text; raises :class:`SourceError` naming the file and offset."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, data = "utf-16", data
-    else:
-        encoding = "utf-8-sig"
+    # UTF-16 only with its BOM (Premiere's marker export); the "utf-16" codec reads and drops it.
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    encoding = "utf-16" if utf16 else "utf-8-sig"
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 from chapterkit import containers
 from chapterkit.errors import ChapterkitError, ChapterMismatchError, UsageError
-from chapterkit.model import NS_PER_MS, ChapterList
+from chapterkit.model import NS_PER_MS, ChapterList, cut_utf8
 from chapterkit.timecode import format_clock
 
 #: FFmpeg muxer per output extension (``ffmpeg -h muxer=ipod``: m4a/m4b/m4v).
@@ -185,14 +185,6 @@ def _fit_mp4(chapters: ChapterList) -> tuple[ChapterList, list[str]]:
         warnings.append(f"chapter(s) {', '.join(overlaps)} end after the next starts: the QuickTime "
                         "chapter track cannot hold overlaps, so each ends where the next starts there")
     return chapters.replace_chapters(fitted), warnings
-
-
-def cut_utf8(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, never inside a character."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[:limit].decode("utf-8", errors="ignore")
 
 
 def _target(source: str, output: str | os.PathLike[str] | None, in_place: bool) -> str:

@@ -142,3 +142,13 @@ def seconds_to_ns(seconds: Fraction | int | str) -> int:
 
 def ns_to_seconds(ns: int) -> Fraction:
     return Fraction(ns, NS_PER_SECOND)
+
+
+def cut_utf8(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, never inside a character.
+
+    Carriers with byte limits (MP4 ``chpl``: 255) need it; a byte-wise cut, as FFmpeg
+    makes, can split a character and make strict readers (mutagen) refuse the file.
+    """
+    data = text.encode("utf-8")
+    return text if len(data) <= limit else data[:limit].decode("utf-8", errors="ignore")

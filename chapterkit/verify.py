@@ -59,7 +59,7 @@ from typing import Literal
 from chapterkit import containers
 from chapterkit.containers import READERS, ReaderInfo, ReadResult
 from chapterkit.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
+from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList, cut_utf8
 from chapterkit.timecode import format_clock
 
 Status = Literal["ok", "drift", "title", "missing", "extra", "beyond_duration", "warning"]
@@ -342,7 +342,7 @@ def _wanted(expected: ChapterList, info: ReaderInfo, container: str | None) -> l
         title = _nfc(chapter.title)
         cut = None
         if limit is not None:
-            cut = next((_nfc(c) for c in (_cut_utf8(chapter.title, limit), _cut_utf8(title, limit))
+            cut = next((_nfc(c) for c in (cut_utf8(chapter.title, limit), cut_utf8(title, limit))
                         if _nfc(c) != title), None)
         shape_start = shape_end = None
         if quicktime:
@@ -527,11 +527,6 @@ def format_unit(ns: int) -> str:
 
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
-
-
-def _cut_utf8(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, never inside a character."""
-    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def _show(title: str, limit: int = 60) -> str:

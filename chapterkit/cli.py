@@ -245,6 +245,36 @@ def embed(media, source, from_format, output, in_place, lenient, keep_title, tit
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("-o", "--out-dir", help="Write each chaptered file here, under its own name.")
+@click.option("--in-place", is_flag=True, help="Replace each media file atomically.")
+@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1), default=lambda: min(4, os.cpu_count() or 1),
+              show_default="min(4, CPUs)", help="Files embedded at once.")
+@click.option("--recursive", is_flag=True, help="Also look in subfolders (not hidden ones).")
+@click.option("--lenient", is_flag=True, help="Repair chapter lists instead of refusing them.")
+@click.option("--no-verify", is_flag=True, help="Skip reading each result back.")
+@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text",
+              help="Summary on stdout: text, or JSON (schema chapterkit.batch/1).")
+@click.option("--report-file", help="Also write the JSON report to this file.")
+@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
+@click.pass_context
+def batch(ctx, folder, out_dir, in_place, workers, recursive, lenient, no_verify, report_format, report_file,
+          ffmpeg_path):
+    """Embed each media file's sidecar chapters (clip.chapters.txt, clip.ffmeta, ...) in FOLDER."""
+    from chapterkit import batch as batching
+    from chapterkit.sources import write_text_atomic
+
+    jobs = batching.find_jobs(folder, recursive=recursive)
+    report = batching.run(jobs, out_dir=out_dir, in_place=in_place, workers=workers, lenient=lenient,
+                          verify=not no_verify, ffmpeg=ffmpeg_path,
+                          progress=lambda *args: click.echo(batching.cli_progress(*args), err=True))
+    if report_file:
+        write_text_atomic(report_file, batching.render_json(report))
+    click.echo(batching.render_json(report) if report_format == "json" else batching.render_text(report), nl=False)
+    ctx.exit(report.exit_code)
+
+
+@cli.command()
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to check.")
 def doctor(ffmpeg_path):
     """Show which FFmpeg is used and how each container gets its chapters."""

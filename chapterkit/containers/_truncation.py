@@ -33,25 +33,31 @@ def _tail(handle, size: int) -> bytes:
 # -- Ogg ------------------------------------------------------------------------------------------
 
 
-def _ogg_crc_table() -> tuple[int, ...]:
-    # CRC-32 with polynomial 0x04C11DB7, unreflected, initial value 0 (RFC 3533, section 6).
+def _crc_table(poly: int, width: int) -> tuple[int, ...]:
+    """The lookup table of an MSB-first (unreflected) CRC with initial value 0."""
+    top, mask = 1 << (width - 1), (1 << width) - 1
     table = []
     for byte in range(256):
-        crc = byte << 24
+        crc = byte << (width - 8)
         for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
-        table.append(crc & 0xFFFFFFFF)
+            crc = ((crc << 1) ^ poly) if crc & top else crc << 1
+        table.append(crc & mask)
     return tuple(table)
 
 
-_OGG_CRC = _ogg_crc_table()
+def _crc(data: bytes, table: tuple[int, ...], width: int) -> int:
+    crc, mask, shift = 0, (1 << width) - 1, width - 8
+    for byte in data:
+        crc = ((crc << 8) & mask) ^ table[(crc >> shift) ^ byte]
+    return crc
+
+
+# CRC-32, polynomial 0x04C11DB7, unreflected, initial value 0 (RFC 3533, section 6).
+_OGG_CRC = _crc_table(0x04C11DB7, 32)
 
 
 def ogg_crc(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ _OGG_CRC[(crc >> 24) ^ byte]
-    return crc
+    return _crc(data, _OGG_CRC, 32)
 
 
 def _ogg_page_at(data: bytes, offset: int) -> tuple[int, int] | None:
@@ -176,25 +182,12 @@ def _flac_frame_end(data: bytes, at: int, nominal_block: int) -> int | None:
     return start + block[0]
 
 
-def _crc16_table() -> tuple[int, ...]:
-    # CRC-16 with polynomial x^16 + x^15 + x^2 + 1 (0x8005), initial value 0 (RFC 9639, section 9.3).
-    table = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x8005) if crc & 0x8000 else crc << 1
-        table.append(crc & 0xFFFF)
-    return tuple(table)
-
-
-_CRC16 = _crc16_table()
+# CRC-16, polynomial x^16 + x^15 + x^2 + 1 (0x8005), initial value 0 (RFC 9639, section 9.3).
+_CRC16 = _crc_table(0x8005, 16)
 
 
 def flac_crc16(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ _CRC16[(crc >> 8) ^ byte]
-    return crc
+    return _crc(data, _CRC16, 16)
 
 
 def flac_tail_problem(handle, total_samples: int, max_block: int, max_frame: int) -> str | None:

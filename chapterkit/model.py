@@ -20,11 +20,17 @@ NS_PER_MS = 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class Chapter:
-    """One chapter: where it starts, where it ends (when known) and its title."""
+    """One chapter: where it starts, where it ends (when known) and its title.
+
+    ``img`` and ``url`` are a podcast chapter's artwork and link (Podcasting 2.0
+    JSON chapters, Podlove ``image``/``href``); carriers without them drop them.
+    """
 
     start_ns: int
     end_ns: int | None
     title: str
+    img: str | None = None
+    url: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.start_ns, int) or isinstance(self.start_ns, bool):

@@ -32,12 +32,21 @@ class ParseOptions:
     ``duration_ns``: the media duration when known (drops chapters past it, ends the
     last chapter). ``lenient``: repair instead of refusing. ``fps``: frame rate for
     SMPTE ``HH:MM:SS:FF`` stamps. ``split_flattened``: accept several stamps on one line.
+    ``rules``: ``youtube`` (YouTube's description rules refuse) or ``basic`` (they warn);
+    only description text applies them. ``timeline_start``: an editor timeline's start
+    timecode as written (``01:00:00:00``), subtracted from marker times; None lets the
+    format decide. ``marker_color``: keep only editor markers of this colour.
+    ``language``: the display language a flat view prefers (Matroska ``ChapString``).
     """
 
     duration_ns: int | None = None
     lenient: bool = False
     fps: Fraction | None = None
     split_flattened: bool = False
+    rules: str = "youtube"
+    timeline_start: str | None = None
+    marker_color: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

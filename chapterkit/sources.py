@@ -52,13 +52,9 @@ def load(path: str | os.PathLike[str], format_name: str | None = None,
     """Read and parse a chapter source; the format is named, implied by the extension, or detected."""
     name = os.fspath(path)
     text = read_text(name)
-    if format_name is None and name != STDIN:
-        by_extension = formats.format_for_path(name)
-        # .txt is also what free description text uses: let the content decide then.
-        if by_extension is not None and by_extension.name != formats.FALLBACK:
-            format_name = by_extension.name
     try:
-        return formats.parse(text, format_name, options)
+        # Content first, then the extension (formats.detect); stdin has no extension.
+        return formats.parse(text, format_name, options, path=None if name == STDIN else name)
     except ChapterkitError as exc:
         if exc.path is None:
             exc.path = name

@@ -51,10 +51,29 @@ from fractions import Fraction
 
 from chapterkit.containers import ReadResult
 from chapterkit.containers.ebml import (
-    CRC32_ID, VOID_ID, EBMLError, Header, Source, TruncatedError, float_, iter_children, text, uint,
+    CRC32_ID,
+    VOID_ID,
+    EBMLError,
+    Header,
+    Source,
+    TruncatedError,
+    float_,
+    iter_children,
+    text,
+    uint,
 )
 from chapterkit.errors import MediaError
-from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
+
+# Display, Atom and Edition are the model's: a file's structure is what ChapterList.editions carries.
+from chapterkit.model import (
+    NS_PER_MS,
+    NS_PER_SECOND,
+    Atom,
+    Chapter,
+    ChapterList,
+    Display,
+    Edition,
+)
 
 # Element IDs (RFC 8794 section 11.2 for the EBML header; RFC 9559 section 5.1, IANA
 # "Matroska Element IDs" registry for the rest).
@@ -86,57 +105,6 @@ _MAX_METADATA_BYTES = 16 << 20    # 300 chapters are 54 KB; refuse absurd claime
 _MAX_SEEK_HEADS = 16
 _MAX_ATOM_DEPTH = 64
 _DEFAULT_TIMESTAMP_SCALE = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Display:
-    """One ChapterDisplay: a title and the languages it is in."""
-
-    string: str
-    languages: tuple[str, ...] = ()       # ChapLanguage, ISO 639-2
-    languages_ietf: tuple[str, ...] = ()  # ChapLanguageIETF (BCP 47); overrides the above
-    countries: tuple[str, ...] = ()       # ChapCountry
-
-    @property
-    def language(self) -> str:
-        """The language to show: BCP 47 when given, else ISO 639-2, else the schema default."""
-        if self.languages_ietf:
-            return self.languages_ietf[0]
-        return self.languages[0] if self.languages else "eng"
-
-
-@dataclass(frozen=True, slots=True)
-class Atom:
-    """One ChapterAtom; times are exact ns (ChapterTimeStart/End ignore TimestampScale)."""
-
-    uid: int | None
-    start_ns: int
-    end_ns: int | None
-    flag_hidden: bool = False
-    flag_enabled: bool = True
-    displays: tuple[Display, ...] = ()
-    children: tuple[Atom, ...] = ()
-
-    @property
-    def title(self) -> str:
-        """The first ChapterDisplay string, as mpv shows it ("" when there is none)."""
-        return self.displays[0].string if self.displays else ""
-
-    def descendants(self) -> Iterator[Atom]:
-        for child in self.children:
-            yield child
-            yield from child.descendants()
-
-
-@dataclass(frozen=True, slots=True)
-class Edition:
-    """One EditionEntry and its top-level atoms."""
-
-    uid: int | None
-    flag_hidden: bool = False
-    flag_default: bool = False
-    flag_ordered: bool = False
-    atoms: tuple[Atom, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

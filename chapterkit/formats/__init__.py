@@ -4,6 +4,18 @@
 lists the formats. Detection asks the specific formats first (those with a magic
 header or a fixed shape) and falls back to free description text last, so a
 ``;FFMETADATA1`` file whose titles contain ``0:00`` is still FFMETADATA.
+
+Detection is by content, then extension: the formats whose ``detect`` claims the
+text; when several do, the file's extension picks among them; when none does,
+the extension names the format (several formats share ``.txt``, ``.json`` and
+``.xml``, so it must name exactly one, else free text). Still several candidates
+is an error naming them and ``--from``.
+
+A read-only format sets ``render = None``; :func:`render` then refuses it, naming
+the writable ones. A format may define ``render_losses(chapters)``, the phrases
+naming what its ``render`` cannot keep; :func:`render_checked` returns them as
+warnings, plus the Matroska structure (editions, nesting, ...) for every format
+without ``holds_editions = True``.
 """
 
 from __future__ import annotations
@@ -11,13 +23,15 @@ from __future__ import annotations
 import os
 
 from chapterkit.errors import FormatDetectionError, UsageError
-from chapterkit.formats import description, ffmetadata, jsonformat, webvtt
+from chapterkit.formats import description, ffmetadata, jsonformat, mkvxml, ogm, webvtt
 from chapterkit.formats.base import ChapterFormat, ParseOptions, ParseResult
 
 FORMATS: dict[str, ChapterFormat] = {
     ffmetadata.name: ffmetadata,
     jsonformat.name: jsonformat,
     webvtt.name: webvtt,
+    ogm.name: ogm,
+    mkvxml.name: mkvxml,
     description.name: description,  # free text: must stay last for detection
 }
 
@@ -36,34 +50,72 @@ def get_format(name: str) -> ChapterFormat:
 
 def format_for_path(path: str | os.PathLike[str]) -> ChapterFormat | None:
     """The format an extension names unambiguously, or None (``.txt`` is ambiguous)."""
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    matches = [fmt for fmt in FORMATS.values() if suffix in fmt.extensions]
+    matches = _by_extension(path)
     return matches[0] if len(matches) == 1 else None
 
 
-def detect(text: str) -> ChapterFormat:
-    """The format of ``text``: the one specific format that claims it, else free text."""
+def _by_extension(path: str | os.PathLike[str] | None) -> list[ChapterFormat]:
+    if path is None:
+        return []
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    return [fmt for fmt in FORMATS.values() if suffix and suffix in fmt.extensions]
+
+
+def writable() -> list[str]:
+    """The names of the formats :func:`render` can write."""
+    return [key for key, fmt in FORMATS.items() if getattr(fmt, "render", None) is not None]
+
+
+def detect(text: str, path: str | os.PathLike[str] | None = None) -> ChapterFormat:
+    """The format of ``text`` (read from ``path``): by content, then extension, else free text.
+
+    Raises :class:`FormatDetectionError` naming the candidates when more than one remains.
+    """
     specific = [fmt for name, fmt in FORMATS.items() if name != FALLBACK and fmt.detect(text)]
+    if len(specific) > 1:
+        by_extension = [fmt for fmt in specific if fmt in _by_extension(path)]
+        specific = by_extension if len(by_extension) == 1 else specific
+    elif not specific:
+        by_extension = _by_extension(path)
+        if len(by_extension) == 1 or FORMATS[FALLBACK] in by_extension or not by_extension:
+            return by_extension[0] if len(by_extension) == 1 else FORMATS[FALLBACK]
+        specific = by_extension
     if len(specific) == 1:
         return specific[0]
-    if len(specific) > 1:
-        names = [fmt.name for fmt in specific]
-        raise FormatDetectionError(f"text matches several formats: {', '.join(names)}; name one",
-                                   candidates=names)
-    return FORMATS[FALLBACK]
+    names = [fmt.name for fmt in specific]
+    raise FormatDetectionError(f"text could be any of {', '.join(names)}; name one with --from",
+                               candidates=names)
 
 
 def parse(text: str, format_name: str | None = None,
-          options: ParseOptions = ParseOptions()) -> ParseResult:
-    """Parse ``text`` in the named format, or the detected one."""
-    fmt = get_format(format_name) if format_name else detect(text)
+          options: ParseOptions = ParseOptions(), path: str | os.PathLike[str] | None = None) -> ParseResult:
+    """Parse ``text`` in the named format, or the one detected from it (and ``path``'s extension)."""
+    fmt = get_format(format_name) if format_name else detect(text, path)
     return fmt.parse(text, options)
+
+
+def writer(format_name: str) -> ChapterFormat:
+    """The named format when it can be written; raises :class:`UsageError` for a read-only one."""
+    fmt = get_format(format_name)
+    if getattr(fmt, "render", None) is None:
+        raise UsageError(f"format {format_name} is read-only; writable: {', '.join(writable())}")
+    return fmt
 
 
 def render(chapters, format_name: str) -> str:
     """Render a :class:`~chapterkit.model.ChapterList` in the named format."""
-    return get_format(format_name).render(chapters)
+    return writer(format_name).render(chapters)
+
+
+def render_checked(chapters, format_name: str) -> tuple[str, tuple[str, ...]]:
+    """The rendered text and one warning per thing it could not keep (see the module doc)."""
+    fmt = writer(format_name)
+    text = fmt.render(chapters)
+    losses = list(getattr(fmt, "render_losses", lambda _chapters: ())(chapters))
+    if not getattr(fmt, "holds_editions", False):
+        losses = [*chapters.structure_losses, *losses]
+    return text, tuple(f"{format_name} cannot keep {loss}" for loss in losses)
 
 
 __all__ = ["FORMATS", "ParseOptions", "ParseResult", "detect", "format_for_path",
-           "get_format", "parse", "render"]
+           "get_format", "parse", "render", "render_checked", "writable", "writer"]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chapterkit import formats
-from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, FormatDetectionError, UsageError
 from chapterkit.formats.base import ParseOptions
 from chapterkit.model import ChapterList
 
@@ -34,12 +34,52 @@ def test_every_format_has_the_module_shape(name):
     assert isinstance(fmt.extensions, tuple) and fmt.extensions
     for extension in fmt.extensions:
         assert extension.startswith(".") and extension == extension.lower()
-    assert all(callable(getattr(fmt, function)) for function in ("detect", "parse", "render"))
+    assert all(callable(getattr(fmt, function)) for function in ("detect", "parse"))
+    assert fmt.render is None or callable(fmt.render)  # None: read-only
 
 
-def test_no_extension_is_claimed_twice():
-    claimed = [ext for fmt in formats.FORMATS.values() for ext in fmt.extensions]
-    assert len(claimed) == len(set(claimed))
+def test_shared_extensions_are_settled_by_content_and_unique_ones_name_their_format():
+    """Several formats share .txt/.json/.xml; each still has an extension, and content decides between them."""
+    claimed: dict[str, list[str]] = {}
+    for fmt in formats.FORMATS.values():
+        assert len(set(fmt.extensions)) == len(fmt.extensions)
+        for extension in fmt.extensions:
+            claimed.setdefault(extension, []).append(fmt.name)
+    assert claimed[".txt"][:2] == ["ogm", "youtube"] or {"ogm", "youtube"} <= set(claimed[".txt"])
+    for extension, names in claimed.items():
+        if len(names) == 1:
+            assert formats.format_for_path("x" + extension).name == names[0]
+        else:
+            assert formats.format_for_path("x" + extension) is None
+
+
+def test_a_read_only_format_is_refused_on_write_naming_the_writable_ones(monkeypatch):
+    import types
+
+    fake = types.SimpleNamespace(name="readonly", extensions=(".ro",), summary="test", detect=lambda text: False,
+                                 parse=formats.FORMATS["json"].parse, render=None)
+    monkeypatch.setitem(formats.FORMATS, "readonly", fake)
+    assert "readonly" not in formats.writable()
+    with pytest.raises(UsageError, match=r"format readonly is read-only; writable: ffmetadata, json"):
+        formats.render(SAMPLE, "readonly")
+
+
+def test_detection_uses_the_extension_only_between_candidates_and_else_names_them(monkeypatch):
+    import types
+
+    ogm_text = "CHAPTER01=00:00:00.000\nCHAPTER01NAME=Intro\n"
+    assert formats.detect(ogm_text, "chapters.txt").name == "ogm"
+    assert formats.detect(ogm_text, "chapters.json").name == "ogm"  # content beats the extension
+    assert formats.detect("no stamps here", "x.ffmeta").name == "ffmetadata"  # then the extension
+    assert formats.detect("no stamps here", "x.txt").name == "youtube"  # .txt is shared: free text
+    ogm = formats.FORMATS["ogm"]
+    twin = types.SimpleNamespace(name="twin", extensions=(".txt", ".twin"), summary="test", parse=ogm.parse,
+                                 detect=ogm.detect, render=None)
+    monkeypatch.setitem(formats.FORMATS, "twin", twin)
+    with pytest.raises(FormatDetectionError) as caught:
+        formats.detect(ogm_text, "x.txt")
+    assert caught.value.candidates == ("ogm", "twin") and "--from" in str(caught.value)
+    assert formats.detect(ogm_text, "x.twin").name == "twin"
 
 
 def test_get_format_by_name_and_unknown_names():
@@ -47,7 +87,7 @@ def test_get_format_by_name_and_unknown_names():
     with pytest.raises(UsageError) as caught:
         formats.get_format("srt")
     message = str(caught.value)
-    assert message.startswith("unknown chapter format 'srt'") and "ffmetadata, json, webvtt, youtube" in message
+    assert message.startswith("unknown chapter format 'srt'") and "ffmetadata, json, webvtt" in message
     assert caught.value.exit_code == EXIT_ERROR
 
 
@@ -84,7 +124,7 @@ def test_parse_detects_and_reads_the_titles_unchanged():
     assert formats.parse(JSON_WITH_STAMPS).chapters.starts_ns == (0, 15 * S)
 
 
-@pytest.mark.parametrize("name", list(formats.FORMATS))
+@pytest.mark.parametrize("name", formats.writable())
 def test_each_format_reads_back_what_it_writes_and_detects_it(name):
     text = formats.render(SAMPLE, name)
     assert formats.detect(text).name == name
@@ -112,7 +152,11 @@ def test_the_registry_imports_no_heavy_module():
 _PIECES = st.sampled_from([
     ";FFMETADATA1\n", "[CHAPTER]\n", "[STREAM]\n", "TIMEBASE=", "START=", "END=", "title=", "\\", "\n", "\r",
     "=", "#", ";", "1/1000", "1/0", "-5", "9" * 25, "0", "{", "}", "[", "]", '"chapters"', '"start"', '"end"',
-    '"title"', '"duration"', ":", ",", "1e400", "-0.5", "null", "true", '"x"', "0:00 ", "1:30 ", "\x00", "é"])
+    '"title"', '"duration"', ":", ",", "1e400", "-0.5", "null", "true", '"x"', "0:00 ", "1:30 ", "\x00", "é",
+    "CHAPTER01=", "CHAPTER01NAME=", "CHAPTER100=", "00:00:01.500", "<Chapters>", "</Chapters>", "<EditionEntry>",
+    "</EditionEntry>", "<ChapterAtom>", "</ChapterAtom>", "<ChapterTimeStart>", "</ChapterTimeStart>",
+    "<ChapterDisplay><ChapterString>", "</ChapterString></ChapterDisplay>", "<ChapterFlagHidden>1",
+    "</ChapterFlagHidden>", "<!DOCTYPE Chapters [<!ENTITY a 'x'>]>", "&amp;"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -126,7 +170,7 @@ def test_any_text_in_any_format_raises_only_chapterkit_errors(text, name, lenien
         assert "\n" not in str(exc)
         return
     assert len(result.chapters) >= 1
-    for other in formats.FORMATS:
+    for other in formats.writable():
         try:
             assert isinstance(formats.render(result.chapters, other), str)
         except ChapterkitError as exc:  # e.g. WebVTT needs every end, and says so

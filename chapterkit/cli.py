@@ -21,6 +21,7 @@ import sys
 import click
 
 from chapterkit import __version__
+from chapterkit.cli_options import chapter_source_options, edit_options, to_option
 from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError
 
 EXIT_INTERRUPTED = 130
@@ -59,44 +60,6 @@ class _Group(click.Group):
             raise _Failure(f"internal error ({type(exc).__name__}): {reason}", EXIT_ERROR) from None
 
 
-class _Duration(click.ParamType):
-    """Seconds (``90.5``) or a clock (``1:02:03.5``) as integer ns."""
-
-    name = "duration"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        from chapterkit.timecode import parse_clock
-
-        try:
-            return parse_clock(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-def _format_choice() -> click.Choice:
-    from chapterkit.formats import FORMATS
-
-    return click.Choice(list(FORMATS))
-
-
-def _parse_options(duration_ns, lenient, fps=None, split_flattened=False):
-    from fractions import Fraction
-
-    from chapterkit.formats.base import ParseOptions
-
-    rate = None
-    if fps:
-        try:
-            rate = Fraction(fps)
-            if rate <= 0:
-                raise ValueError
-        except (ValueError, ZeroDivisionError):
-            raise UsageError(f"--fps {fps!r} is not a positive number (e.g. 25, 29.97, 30000/1001)") from None
-    return ParseOptions(duration_ns=duration_ns, lenient=lenient, fps=rate, split_flattened=split_flattened)
-
-
 def _load(source: str, from_format: str | None, options):
     """Parse a chapter source and print its diagnostics on stderr."""
     from chapterkit import sources
@@ -132,20 +95,15 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("source")
-@click.option("--to", "to_format", default=None, help="Output format (default: a readable table).")
-@click.option("--from", "from_format", default=None, help="Input format (default: detected).")
-@click.option("--duration", type=_Duration(), help="Media duration (seconds or H:MM:SS).")
-@click.option("--lenient", is_flag=True, help="Repair the list instead of refusing it.")
-@click.option("--fps", help="Frame rate for HH:MM:SS:FF stamps (25, 29.97, 30000/1001).")
+@to_option(help_text="Output format (default: a readable table)")
+@chapter_source_options
 @click.option("--split-flattened", is_flag=True, help="Accept several stamps on one line.")
 @click.option("-o", "--output", help="Write here instead of stdout.")
-def parse(source, to_format, from_format, duration, lenient, fps, split_flattened, output):
+def parse(source, to_format, from_format, options, output):
     """Parse a chapter list (a path, or - for stdin) and print it."""
-    chapters = _load(source, from_format, _parse_options(duration, lenient, fps, split_flattened))
+    chapters = _load(source, from_format, options)
     if to_format:
-        from chapterkit import formats
-
-        _emit(formats.render(chapters, to_format), output)
+        _emit(_render(chapters, to_format), output)
     else:
         from chapterkit.reports import render_table
 
@@ -154,35 +112,51 @@ def parse(source, to_format, from_format, duration, lenient, fps, split_flattene
 
 @cli.command()
 @click.argument("source")
-@click.option("--to", "to_format", required=True, help="Output format.")
-@click.option("--from", "from_format", default=None, help="Input format (default: detected).")
+@to_option(required=True)
+@chapter_source_options
+@edit_options
 @click.option("-o", "--output", help="Write here instead of stdout.")
-def convert(source, to_format, from_format, output):
-    """Convert a chapter list from one format to another."""
+def convert(source, to_format, from_format, options, plan, output):
+    """Convert a chapter list from one format to another, editing it on the way."""
+    from dataclasses import replace
+
+    from chapterkit import edits
+
+    # Time edits come first, so --duration applies to the edited list (see chapterkit.edits).
+    if plan.moves_times:
+        plan, options = replace(plan, duration_ns=options.duration_ns), replace(options, duration_ns=None)
+    chapters, notes = edits.apply(_load(source, from_format, options), plan)
+    for note in notes:
+        click.echo(f"chapterkit: note: {note}", err=True)
+    _emit(_render(chapters, to_format), output)
+
+
+def _render(chapters, to_format: str) -> str:
+    """The chapters in ``to_format``; what the format cannot keep is a warning on stderr."""
     from chapterkit import formats
 
-    formats.get_format(to_format)  # fail on a bad name before reading anything
-    chapters = _load(source, from_format, _parse_options(None, lenient=False))
-    _emit(formats.render(chapters, to_format), output)
+    text, warnings = formats.render_checked(chapters, to_format)
+    for warning in warnings:
+        click.echo(f"chapterkit: warning: {warning}", err=True)
+    return text
 
 
 @cli.command()
 @click.argument("media")
 @click.option("--chapters", "source", required=True, help="The chapter source to compare with.")
-@click.option("--from", "from_format", default=None, help="Format of the chapter source.")
+@chapter_source_options
 @click.option("--tolerance", help="Allowed drift: 250ms, 0.25s or 2 (seconds). Default: the source's precision.")
 @click.option("--readers", help="Comma-separated readers to use (default: all that apply).")
 @click.option("--report", "report_format", type=click.Choice(["text", "json", "junit", "github"]), default="text")
-@click.option("--lenient", is_flag=True, help="Parse the source leniently.")
 @click.option("-o", "--output", help="Write the report here instead of stdout.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 @click.pass_context
-def verify(ctx, media, source, from_format, tolerance, readers, report_format, lenient, output, ffmpeg_path):
+def verify(ctx, media, source, from_format, options, tolerance, readers, report_format, output, ffmpeg_path):
     """Check that MEDIA carries the chapters of a source; exit 1 on any drift."""
     from chapterkit import reports
     from chapterkit.verify import parse_tolerance, verify_file
 
-    expected = _load(source, from_format, _parse_options(None, lenient))
+    expected = _load(source, from_format, options)
     report = verify_file(media, expected, readers=_split(readers),
                          tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
                          ffmpeg=ffmpeg_path)
@@ -194,15 +168,13 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
 @cli.command()
 @click.argument("media")
 @click.option("--reader", "reader", help="Show only this reader's view.")
-@click.option("--to", "to_format", default=None, help="Export through a chapter format (e.g. youtube).")
+@to_option(help_text="Export through a chapter format (e.g. youtube)")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 def show(media, reader, to_format, ffmpeg_path):
     """Show the chapters of MEDIA as each reader sees them."""
-    from chapterkit import containers, formats, reports
+    from chapterkit import containers, reports
     from chapterkit.errors import ChapterMismatchError
 
-    if to_format:
-        formats.get_format(to_format)  # fail on a bad name before reading anything
     results = containers.read(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
     if to_format:
         first = results[0]
@@ -211,7 +183,7 @@ def show(media, reader, to_format, ffmpeg_path):
         if any(other.chapters != first.chapters for other in results[1:]):
             click.echo(f"chapterkit: note: readers disagree; exported what {first.reader} sees "
                        "(--reader picks another)", err=True)
-        _emit(formats.render(first.chapters, to_format), None)
+        _emit(_render(first.chapters, to_format), None)
     else:
         _emit(reports.render_show(results), None)
 
@@ -219,15 +191,14 @@ def show(media, reader, to_format, ffmpeg_path):
 @cli.command()
 @click.argument("media")
 @click.option("--chapters", "source", required=True, help="The chapter source to embed.")
-@click.option("--from", "from_format", default=None, help="Format of the chapter source.")
+@chapter_source_options
 @click.option("-o", "--output", help="Write the chaptered file here.")
 @click.option("--in-place", is_flag=True, help="Replace MEDIA atomically.")
-@click.option("--lenient", is_flag=True, help="Repair the chapter list instead of refusing it.")
 @click.option("--keep-title", is_flag=True, help="Keep the file's title (the default).")
 @click.option("--title", help="Set the file's title.")
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-def embed(media, source, from_format, output, in_place, lenient, keep_title, title, no_verify, ffmpeg_path):
+def embed(media, source, from_format, options, output, in_place, keep_title, title, no_verify, ffmpeg_path):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
@@ -236,7 +207,7 @@ def embed(media, source, from_format, output, in_place, lenient, keep_title, tit
         raise Usage("give exactly one of -o OUT and --in-place")
     if keep_title and title is not None:
         raise Usage("--keep-title and --title exclude each other")
-    chapters = _load(source, from_format, _parse_options(None, lenient))
+    chapters = _load(source, from_format, options)
     result = embed_chapters(media, chapters, output=output, in_place=in_place, title=title,
                             verify=not no_verify, ffmpeg=ffmpeg_path)
     for warning in result.warnings:

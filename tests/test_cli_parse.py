@@ -232,14 +232,14 @@ def test_no_valid_list_is_exit_1_with_the_reason_on_one_line(text, reason):
 @pytest.mark.parametrize("args, reason", [
     (["parse", "/nonexistent/chapters.txt"], "No such file or directory while reading /nonexistent/chapters.txt"),
     (["parse", "."], "Is a directory while reading ."),
-    (["parse", "-", "--to", "srt"], "unknown chapter format 'srt' (known: ffmetadata, json, webvtt, youtube)"),
+    (["parse", "-", "--to", "srt"], "Invalid value for '--to': 'srt' is not one of 'ffmetadata', 'json', 'webvtt'"),
     (["parse", "-", "--fps", "0"], "--fps '0' is not a positive number"),
     (["parse", "-", "--duration", "soon"], "Invalid value for '--duration'"),
     (["parse", "-", "-o", "/nonexistent/dir/out.txt"], "No such file or directory while writing"),
     (["parse"], "Missing argument 'SOURCE'"),
     (["convert", "-"], "Missing option '--to'"),
-    (["convert", "-", "--to", "srt"], "unknown chapter format 'srt'"),
-    (["convert", "-", "--from", "srt", "--to", "json"], "unknown chapter format 'srt'"),
+    (["convert", "-", "--to", "srt"], "'srt' is not one of 'ffmetadata'"),
+    (["convert", "-", "--from", "srt", "--to", "json"], "Invalid value for '--from': 'srt' is not one of"),
 ])
 def test_usage_and_io_errors_are_exit_2_on_one_line(args, reason):
     done = run(*args, input=SMALL)

@@ -178,7 +178,9 @@ def read_matroska(path: str | os.PathLike[str]) -> ReadResult:
                 notes.append(f"{label} ends before it starts ({_seconds(end_ns)}); end ignored")
                 end_ns = None
             chapters.append(Chapter(atom.start_ns, end_ns, atom.title))
-    return ReadResult("matroska", ChapterList(tuple(chapters), None, found.duration_ns), tuple(notes))
+    # The structure rides along (ChapterList.editions), so `show --to mkvxml` loses nothing.
+    editions = found.editions if edition is not None else ()
+    return ReadResult("matroska", ChapterList(tuple(chapters), None, found.duration_ns, editions), tuple(notes))
 
 
 def _edition_notes(editions: tuple[Edition, ...], shown: Edition, number: int) -> list[str]:

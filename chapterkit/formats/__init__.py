@@ -111,10 +111,11 @@ def render_checked(chapters, format_name: str) -> tuple[str, tuple[str, ...]]:
     """The rendered text and one warning per thing it could not keep (see the module doc)."""
     fmt = writer(format_name)
     text = fmt.render(chapters)
-    losses = list(getattr(fmt, "render_losses", lambda _chapters: ())(chapters))
-    if not getattr(fmt, "holds_editions", False):
-        losses = [*chapters.structure_losses, *losses]
-    return text, tuple(f"{format_name} cannot keep {loss}" for loss in losses)
+    warnings = [f"{format_name}: {loss}" for loss in getattr(fmt, "render_losses", lambda _chapters: ())(chapters)]
+    structure = () if getattr(fmt, "holds_editions", False) else chapters.structure_losses
+    if structure:
+        warnings.insert(0, f"{format_name} holds only the chapters a player shows; not kept: {', '.join(structure)}")
+    return text, tuple(warnings)
 
 
 __all__ = ["FORMATS", "ParseOptions", "ParseResult", "detect", "format_for_path",

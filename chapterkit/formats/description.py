@@ -35,6 +35,10 @@ summary = "YouTube description text: '0:00 Intro' lines, stamp-first or title-fi
 #: YouTube's rules for description chapters (support.google.com/youtube/answer/9884579).
 MIN_CHAPTER_NS = 10 * NS_PER_SECOND
 MIN_CHAPTERS = 3
+#: ``youtube`` refuses a list breaking YouTube's rules; ``basic`` warns (ParseOptions.rules).
+RULES = ("youtube", "basic")
+#: What only YouTube requires: other players take equal starts, short and few chapters, a late first one.
+YOUTUBE_ONLY = frozenset({"first_not_zero", "duplicate", "too_short", "fewer_than_3"})
 #: Inclusive-end ranges (``0:00-1:29``, ``1:30-...``) agree with the next start.
 _RANGE_SLACK_NS = NS_PER_SECOND
 
@@ -103,8 +107,14 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     diagnostics += _other_blocks(blocks, chosen)
     diagnostics += _bad_lines_in(chosen, bad)
     items = _items(chosen, options, diagnostics)
+    if options.rules not in RULES:
+        raise UsageError(f"unknown rules {options.rules!r} (known: {', '.join(RULES)})")
     check = _repair if options.lenient else _validate
     items = check(items, options.duration_ns, diagnostics)
+    if options.rules == "basic" and not options.lenient:
+        # YouTube's own rules warn instead of refusing; nothing is dropped.
+        diagnostics[:] = [replace(d, severity="warning") if d.severity == "error" and d.code in YOUTUBE_ONLY
+                          else d for d in diagnostics]
     if any(d.severity == "error" for d in diagnostics):
         _refuse(diagnostics)
     chapters = ChapterList.of(((item.start_ns, item.title) for item in items),
@@ -131,6 +141,28 @@ def render(chapters: ChapterList) -> str:
             line = f"{stamp} - {title}"
         out.append(line)
     return "".join(f"{line}\n" for line in out)
+
+
+def render_losses(chapters: ChapterList) -> tuple[str, ...]:
+    """YouTube's rules, checked on write: each broken one is named (the text is still written as given)."""
+    losses = []
+    starts = chapters.starts_ns
+    if starts and starts[0] != 0:
+        losses.append(f"first chapter at {format_stamp(starts[0])}; YouTube needs 0:00")
+    if len(starts) < MIN_CHAPTERS:
+        losses.append(f"only {len(starts)} chapter(s); YouTube needs at least {MIN_CHAPTERS}")
+    short = [c for c in chapters if c.duration_ns is not None and c.duration_ns < MIN_CHAPTER_NS]
+    if short:
+        losses.append(f"{len(short)} chapter(s) shorter than 0:10, YouTube's minimum (first: {short[0].title!r} "
+                      f"at {format_stamp(short[0].start_ns)})")
+    if any(b <= a for a, b in pairwise(starts)):
+        losses.append("starts do not ascend; YouTube needs each later than the one before")
+    if any(c.start_ns % 1_000_000 for c in chapters):
+        losses.append("times finer than a millisecond were rounded")
+    links = sum(1 for c in chapters if c.img or c.url)
+    if links:
+        losses.append(f"{links} chapter image/link URL(s) not kept")
+    return tuple(losses)
 
 
 def _reads_back(line: str, title: str) -> bool:

@@ -318,12 +318,12 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
     texts += [] if chapters.editions else list(chapters.titles)
     bad = sum(1 for text in texts if _NOT_XML.search(text))
     if bad:
-        losses.append(f"{bad} title(s) with characters XML cannot hold (removed)")
+        losses.append(f"{bad} title(s) had control characters XML cannot hold; removed")
     if chapters.title:
-        losses.append("the list title")
+        losses.append(f"the list title {chapters.title!r} is not kept (Matroska keeps it in the file, not the XML)")
     links = sum(1 for c in chapters if c.img or c.url)
     if links:
-        losses.append(f"{links} chapter image/link URL(s)")
+        losses.append(f"{links} chapter image/link URL(s) not kept")
     return tuple(losses)
 
 

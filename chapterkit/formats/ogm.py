@@ -142,15 +142,15 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
     ends = sum(1 for index, c in enumerate(chapters) if c.end_ns is not None and c.end_ns != _natural_end(
         chapters, index))
     if ends:
-        losses.append(f"{ends} end(s) that are not the next chapter's start (OGM has no ends)")
+        losses.append(f"{ends} end(s) not kept: they are not the next chapter's start, and OGM has no ends")
     broken = sum(1 for c in chapters if _title(c.title) != c.title)
     if broken:
-        losses.append(f"{broken} title(s) with line breaks (joined with spaces)")
+        losses.append(f"{broken} title(s) had line breaks, now spaces")
     if chapters.title:
-        losses.append("the list title")
+        losses.append(f"the list title {chapters.title!r} is not kept")
     links = sum(1 for c in chapters if c.img or c.url)
     if links:
-        losses.append(f"{links} chapter image/link URL(s)")
+        losses.append(f"{links} chapter image/link URL(s) not kept")
     return tuple(losses)
 
 

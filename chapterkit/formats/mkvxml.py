@@ -48,7 +48,7 @@ summary = "Matroska XML chapters (mkvextract/mkvmerge): editions, nested atoms, 
 #: The registry warns about editions and nesting only for formats that cannot hold them.
 holds_editions = True
 
-_TIME = re.compile(r"\s*(\d+):([0-5]?\d):([0-5]?\d)(?:\.(\d{1,9}))?\s*")
+_TIME = re.compile(r"\s*(?:(\d+):)?([0-5]?\d):([0-5]?\d)(?:\.(\d{1,9}))?\s*")  # mkvmerge: the hour may be left out
 _ROOT = re.compile(r"<(?:[\w.-]+:)?Chapters[\s>/]")
 #: XML 1.0 cannot hold these characters at all, not even as references.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -228,7 +228,8 @@ def _time(node: Node) -> int:
         raise SourceError(f"line {node.lineno}: <{node.tag}> needs a time HH:MM:SS.nnnnnnnnn, "
                           f"not {node.text.strip()[:40]!r}")
     hours, minutes, seconds, fraction = match.groups()
-    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * NS_PER_SECOND + int((fraction or "").ljust(9, "0"))
+    whole = (int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)
+    return whole * NS_PER_SECOND + int((fraction or "").ljust(9, "0"))
 
 
 # -- rendering ---------------------------------------------------------------------------------

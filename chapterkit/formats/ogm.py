@@ -67,7 +67,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
                 _bad(diagnostics, options, lineno, raw, f"CHAPTER{match[1]}NAME has no CHAPTER{match[1]}= "
                      "time line before it")
                 continue
-            names[number] = (lineno, value)
+            names[number] = (lineno, value.rstrip())  # mkvmerge drops trailing blanks, keeps leading ones
             continue
         if number in starts:
             _bad(diagnostics, options, lineno, raw, f"CHAPTER{match[1]}= given twice "
@@ -84,8 +84,8 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     for number in order:
         lineno, start_ns = starts[number]
         if number not in names:
-            diagnostics.append(Diagnostic("untitled", f"CHAPTER{number:02d} has no NAME line; untitled",
-                                          lineno, severity="info"))
+            diagnostics.append(Diagnostic("untitled", f"CHAPTER{number:02d} has no NAME line; untitled "
+                                          "(mkvmerge refuses this unless it is the last chapter)", lineno))
         chapters.append(Chapter(start_ns, None, names.get(number, (0, ""))[1]))
     if not chapters:
         raise NoChaptersError("no CHAPTERnn= lines found", diagnostics=diagnostics)
@@ -143,9 +143,12 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
         chapters, index))
     if ends:
         losses.append(f"{ends} end(s) not kept: they are not the next chapter's start, and OGM has no ends")
-    broken = sum(1 for c in chapters if _title(c.title) != c.title)
+    broken = sum(1 for c in chapters if " ".join(c.title.splitlines()) != c.title)
     if broken:
         losses.append(f"{broken} title(s) had line breaks, now spaces")
+    trailing = sum(1 for c in chapters if c.title != c.title.rstrip())
+    if trailing:
+        losses.append(f"{trailing} title(s) end in blanks, which mkvmerge drops")
     if chapters.title:
         losses.append(f"the list title {chapters.title!r} is not kept")
     links = sum(1 for c in chapters if c.img or c.url)
@@ -162,7 +165,7 @@ def _natural_end(chapters: ChapterList, index: int) -> int | None:
 
 def _title(title: str) -> str:
     """One line: the reader splits where :meth:`str.splitlines` does, so every such break becomes a space."""
-    return " ".join(title.splitlines())
+    return " ".join(title.splitlines()).rstrip()
 
 
 def _stamp(ns: int) -> str:

@@ -1,0 +1,167 @@
+"""The same contract for every registered format, over its golden files.
+
+``fixtures/formats/<name>/<case>.<ext>`` is an input and ``<case>.expected.json``
+what it parses to::
+
+    {"options": {"duration": "9:00", "lenient": true, "fps": "25", "rules": "basic",
+                 "language": "de", "timeline_start": "01:00:00:00", "marker_color": "Red"},
+     "chapters": [{"start": "12.5", "end": "20" | null, "title": "...", "img": ..., "url": ...}],
+     "diagnostics": [{"lineno": 3, "code": "..."}],
+     "refused": null | "<first error code, or the exception type, or words of its message>",
+     "detect": true,
+     "editions": [...]}
+
+``options``, ``end``, ``img``/``url`` (compared when present), ``detect`` (default
+true: the registry must pick this format for the file, by content and then its
+extension) and ``editions`` (the Matroska structure, compared when present) are
+optional. Inputs are bytes as the tool wrote them (UTF-16, BOMs, CRLF), decoded
+the way ``chapterkit`` reads files. Every writable format must also round-trip its
+goldens: rendering is stable (render, parse, render gives the same text), and
+when ``render_checked`` warns of nothing the list reads back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chapterkit import formats, sources
+from chapterkit.cli_options import build_options
+from chapterkit.errors import ChapterkitError, NoChaptersError
+from chapterkit.formats.base import ParseOptions
+from chapterkit.model import Atom, Edition
+from chapterkit.timecode import format_seconds, parse_clock
+from conftest import FIXTURES
+
+ROOT = FIXTURES / "formats"
+
+
+def _cases() -> list[tuple[str, Path]]:
+    found = []
+    for name in formats.FORMATS:
+        for expected in sorted((ROOT / name).glob("*.expected.json")):
+            found.append((name, expected))
+    return found
+
+
+CASES = _cases()
+
+
+def _input(expected: Path) -> Path:
+    case = expected.name.removesuffix(".expected.json")
+    inputs = [p for p in expected.parent.iterdir() if p.name.startswith(case + ".")
+              and not p.name.endswith(".expected.json") and p.name.removeprefix(case + ".").count(".") == 0]
+    assert len(inputs) == 1, f"{expected}: expected one input file {case}.<ext>, found {inputs}"
+    return inputs[0]
+
+
+def options_from(spec: dict) -> ParseOptions:
+    return build_options(duration_ns=parse_clock(spec["duration"]) if "duration" in spec else None,
+                         lenient=spec.get("lenient", False), fps=spec.get("fps"), rules=spec.get("rules", "youtube"),
+                         language=spec.get("language"), timeline_start=spec.get("timeline_start"),
+                         marker_color=spec.get("marker_color"), split_flattened=spec.get("split_flattened", False))
+
+
+def _time(ns: int | None) -> str | None:
+    return None if ns is None else format_seconds(ns)
+
+
+def editions_json(editions: tuple[Edition, ...]) -> list[dict]:
+    """The Matroska structure in the goldens' shape (defaults left out, so goldens stay short)."""
+    def atom(item: Atom) -> dict:
+        out: dict = {"start": _time(item.start_ns), "end": _time(item.end_ns)}
+        for key, value, default in (("uid", item.uid, None), ("hidden", item.flag_hidden, False),
+                                    ("enabled", item.flag_enabled, True), ("string_uid", item.string_uid, None),
+                                    ("segment_uuid", item.segment_uuid and item.segment_uuid.hex(), None),
+                                    ("segment_edition_uid", item.segment_edition_uid, None),
+                                    ("physical_equiv", item.physical_equiv, None), ("skip_type", item.skip_type, None),
+                                    ("tracks", list(item.tracks), [])):
+            if value != default:
+                out[key] = value
+        out["displays"] = [{"string": d.string, "languages": list(d.languages), "ietf": list(d.languages_ietf),
+                            "countries": list(d.countries)} for d in item.displays]
+        if item.children:
+            out["children"] = [atom(child) for child in item.children]
+        return out
+
+    return [{"uid": e.uid, "hidden": e.flag_hidden, "default": e.flag_default, "ordered": e.flag_ordered,
+             "displays": [{"string": d.string, "ietf": list(d.languages_ietf)} for d in e.displays],
+             "atoms": [atom(a) for a in e.atoms]} for e in editions]
+
+
+def outcome(name: str, text: str, options: ParseOptions, expected: dict) -> dict:
+    """What parsing gives, in the goldens' shape, keeping only the optional keys the golden uses."""
+    try:
+        result = formats.parse(text, name, options)
+    except ChapterkitError as exc:
+        errors = [d.code for d in getattr(exc, "diagnostics", ()) if d.severity == "error"]
+        refused = expected.get("refused")
+        if refused not in (errors[:1] + [type(exc).__name__]) and not (refused and refused in str(exc)):
+            refused = errors[0] if errors else f"{type(exc).__name__}: {exc}"
+        diagnostics = getattr(exc, "diagnostics", ()) if isinstance(exc, NoChaptersError) else ()
+        return {"chapters": [], "diagnostics": [{"lineno": d.lineno, "code": d.code} for d in diagnostics],
+                "refused": refused}
+    wanted = expected.get("chapters") or [{}]
+    chapters = []
+    for chapter in result.chapters:
+        row: dict = {"start": _time(chapter.start_ns)}
+        if "end" in wanted[0]:
+            row["end"] = _time(chapter.end_ns)
+        row["title"] = chapter.title
+        for key in ("img", "url"):
+            if any(key in item for item in wanted):
+                row[key] = getattr(chapter, key)
+        chapters.append(row)
+    got = {"chapters": chapters, "diagnostics": [{"lineno": d.lineno, "code": d.code} for d in result.diagnostics],
+           "refused": None}
+    if "editions" in expected:
+        got["editions"] = editions_json(result.chapters.editions)
+    return got
+
+
+def load(expected_path: Path) -> tuple[dict, str, Path]:
+    expected = json.loads(expected_path.read_text("utf-8"))
+    source = _input(expected_path)
+    return expected, sources.decode(source.read_bytes(), path=str(source)), source
+
+
+def test_every_registered_format_has_goldens():
+    missing = [name for name in formats.FORMATS if not list((ROOT / name).glob("*.expected.json"))]
+    assert not missing, f"formats without goldens in fixtures/formats/: {missing}"
+
+
+@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name[:-14]}" for n, p in CASES])
+def test_golden_parses_as_expected(name, expected_path):
+    expected, text, _source = load(expected_path)
+    got = outcome(name, text, options_from(expected.get("options", {})), expected)
+    want = {key: value for key, value in expected.items() if key not in ("options", "detect")}
+    assert got == want
+
+
+@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name[:-14]}" for n, p in CASES])
+def test_detection_claims_its_goldens(name, expected_path):
+    expected, text, source = load(expected_path)
+    if expected.get("detect", True):
+        assert formats.detect(text, source).name == name
+
+
+WRITABLE = [(name, path) for name, path in CASES if name in formats.writable()]
+
+
+@pytest.mark.parametrize(("name", "expected_path"), WRITABLE, ids=[f"{n}/{p.name[:-14]}" for n, p in WRITABLE])
+def test_writable_formats_round_trip_their_goldens(name, expected_path):
+    expected, text, _source = load(expected_path)
+    if expected.get("refused"):
+        return
+    options = options_from(expected.get("options", {}))
+    parsed = formats.parse(text, name, options).chapters
+    written, warnings = formats.render_checked(parsed, name)
+    back = formats.parse(written, name, options).chapters
+    assert formats.render(back, name) == written
+    assert formats.detect(written).name == name
+    if not warnings:
+        assert (back.starts_ns, back.titles) == (parsed.starts_ns, parsed.titles)
+    if parsed.editions and getattr(formats.get_format(name), "holds_editions", False):
+        assert back.editions == parsed.editions

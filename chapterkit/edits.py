@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from fractions import Fraction
 
 from chapterkit.errors import UsageError
-from chapterkit.model import Atom, ChapterList, Display, Edition, default_edition
+from chapterkit.model import Atom, Chapter, ChapterList, Display, Edition, default_edition
 from chapterkit.timecode import format_clock, parse_clock
 
 #: A time map for one chapter: ``(start, end) -> (start, end)``, or None to drop it.
@@ -180,15 +180,36 @@ def fill_titles(chapters: ChapterList, template: str) -> ChapterList:
 
 
 def drop(chapters: ChapterList, pattern: str) -> tuple[ChapterList, tuple[str, ...]]:
-    """Chapters whose title matches the glob ``pattern`` (case-insensitive) left out, each one noted."""
+    """Chapters whose title matches the glob ``pattern`` (case-insensitive) left out, each one noted.
+
+    The chapter before a dropped one takes over its time when they were contiguous, so
+    no stretch of the media loses its chapter (YouTube-style lists fold the same way).
+    """
     wanted = pattern.casefold()
     gone = {index for index, chapter in enumerate(chapters) if fnmatchcase(chapter.title.casefold(), wanted)}
     if not gone:
         return chapters, (f"--drop {pattern!r} matched no chapter",)
     notes = tuple(f"chapter {index + 1} {chapters[index].title!r} at {format_clock(chapters[index].start_ns)} "
                   f"dropped: --drop {pattern!r}" for index in sorted(gone))
-    kept = [chapter for index, chapter in enumerate(chapters) if index not in gone]
-    editions = _edit_shown(chapters, lambda index, atom: None if index in gone else atom)
+    kept: list[Chapter] = []
+    for index, chapter in enumerate(chapters):
+        if index not in gone:
+            kept.append(chapter)
+        elif kept and kept[-1].end_ns == chapter.start_ns:
+            kept[-1] = replace(kept[-1], end_ns=chapter.end_ns)  # the time stays covered, as before the drop
+    ends = {index: chapter.end_ns for index, chapter in enumerate(chapters)}
+
+    def edit(index: int, atom: Atom) -> Atom | None:
+        if index in gone:
+            return None
+        end = atom.end_ns
+        following = index + 1
+        while following in gone and end is not None and end == chapters[following].start_ns:
+            end = ends[following]
+            following += 1
+        return replace(atom, end_ns=end) if end != atom.end_ns else atom
+
+    editions = _edit_shown(chapters, edit)
     return ChapterList(tuple(kept), chapters.title, chapters.duration_ns, editions), notes
 
 

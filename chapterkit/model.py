@@ -220,6 +220,8 @@ class Display:
         """True when ``language`` (``de``, ``ger``, ``en-US``) names one of this display's languages.
 
         A bare BCP 47 primary subtag also matches its regional forms (``en`` matches ``en-US``).
+        ISO 639-2 and BCP 47 codes are not translated into each other (``de`` does not match
+        a display that only says ``ger``); mkvmerge writes both for every display.
         """
         wanted = language.strip().lower()
         tags = [tag.lower() for tag in (*self.languages_ietf, *self.languages)] or ["eng"]

@@ -104,3 +104,13 @@ def test_an_ambiguous_file_names_the_candidates_and_from(tmp_path, monkeypatch):
     done = CliRunner().invoke(cli, ["parse", str(source)])
     assert done.exit_code == 2
     assert "could be any of ogm, twin; name one with --from" in done.output
+
+
+def test_show_exports_an_mkv_files_whole_structure_as_mkvxml():
+    media = str(fixture_path("media", "mkv-two-editions-nested.mkv"))
+    done = invoke("show", media, "--reader", "matroska", "--to", "mkvxml")
+    assert done.exit_code == 0 and "warning" not in done.stderr
+    exported = formats.parse(done.stdout, "mkvxml").chapters
+    # What mkvextract writes for the same file (mkvmerge added eng/en and the US country on muxing).
+    extracted = fixture_path("formats", "mkvxml", "mkvextract_two_editions_nested.xml").read_bytes().decode("utf-8-sig")
+    assert exported.editions == formats.parse(extracted, "mkvxml").chapters.editions

@@ -10,9 +10,14 @@ How to add a format:
    :class:`~chapterkit.errors.SourceError`; one whose input holds no usable
    chapter list raises :class:`~chapterkit.errors.NoChaptersError` with the
    diagnostics.
+   A read-only format sets ``render = None``. A writable one may define
+   ``render_losses(chapters) -> tuple[str, ...]``, one phrase per thing its
+   ``render`` cannot keep (the CLI prints them as warnings); a format that
+   writes ``ChapterList.editions`` whole sets ``holds_editions = True``.
 2. Add the module to ``FORMATS`` in ``chapterkit/formats/__init__.py``.
-3. Add ``tests/formats/test_<name>.py`` and a round trip to
-   ``tests/formats/test_roundtrip.py``.
+3. Add golden files ``fixtures/formats/<name>/<case>.<ext>`` with
+   ``<case>.expected.json`` (``tests/formats/test_contract.py`` runs them all),
+   and ``tests/formats/test_<name>.py`` with a hypothesis round trip.
 """
 
 from __future__ import annotations

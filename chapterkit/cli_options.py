@@ -55,7 +55,7 @@ class FormatChoice(click.Choice):
         pass
 
 
-def to_option(required: bool = False, help_text: str = "Output format; the names are listed above"):
+def to_option(required: bool = False, help_text: str = "Output format (one of the names in brackets)"):
     return click.option("--to", "to_format", type=FormatChoice(writable=True), required=required, help=help_text + ".")
 
 

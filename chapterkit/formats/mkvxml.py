@@ -48,7 +48,7 @@ summary = "Matroska XML chapters (mkvextract/mkvmerge): editions, nested atoms, 
 #: The registry warns about editions and nesting only for formats that cannot hold them.
 holds_editions = True
 
-_TIME = re.compile(r"\s*(?:(\d+):)?([0-5]?\d):([0-5]?\d)(?:\.(\d{1,9}))?\s*")  # mkvmerge: the hour may be left out
+_TIME = re.compile(r"\s*(?:(\d{1,6}):)?([0-5]?\d):([0-5]?\d)(?:\.(\d{1,9}))?\s*")  # mkvmerge: the hour may be left out
 _ROOT = re.compile(r"<(?:[\w.-]+:)?Chapters[\s>/]")
 #: XML 1.0 cannot hold these characters at all, not even as references.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -201,7 +201,7 @@ class _Reader:
 
 def _uint(node: Node) -> int:
     value = node.text.strip()
-    if not value.isascii() or not value.isdigit() or int(value) >= 2 ** 64:
+    if not value.isascii() or not value.isdigit() or len(value) > 20 or int(value) >= 2 ** 64:
         raise SourceError(f"line {node.lineno}: <{node.tag}> needs an unsigned 64-bit integer, "
                           f"not {value[:40]!r}")
     return int(value)

@@ -30,8 +30,8 @@ name = "ogm"
 extensions = (".txt",)
 summary = "OGM simple chapters: CHAPTER01=00:00:00.000 / CHAPTER01NAME=Intro (mkvextract --simple)"
 
-_LINE = re.compile(r"CHAPTER(\d+)(NAME)?=(.*)", re.DOTALL)
-_TIME = re.compile(r"\s*(\d+):([0-5]?\d):([0-5]?\d)(?:\.(\d{1,9}))?\s*")
+_LINE = re.compile(r"CHAPTER(\d{1,9})(NAME)?=(.*)", re.DOTALL)
+_TIME = re.compile(r"\s*(\d{1,6}):([0-5]?\d):([0-5]?\d)(?:\.(\d{1,9}))?\s*")  # 6 hour digits: within int64 ns
 _FIRST = re.compile(r"\s*CHAPTER\d+(?:NAME)?=")
 
 

@@ -145,3 +145,26 @@ def test_round_trip_keeps_every_edition_atom_display_flag_and_uid(editions, lang
     assert back.editions == chapters.editions
     assert back == chapters
     assert formats.detect(text, "x.xml").name == "mkvxml"
+
+
+@pytest.mark.parametrize("element", ["<ChapterUID>" + "9" * 5000 + "</ChapterUID>",
+                                     "<ChapterTimeStart>" + "9" * 5000 + ":00:00</ChapterTimeStart>"])
+def test_absurd_numbers_are_errors_naming_the_line_not_crashes(element):
+    text = f"<Chapters><EditionEntry><ChapterAtom>\n{element}</ChapterAtom></EditionEntry></Chapters>"
+    with pytest.raises(SourceError, match="line 2: "):
+        mkvxml.parse(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**14), st.text(st.characters(blacklist_categories=("Cs",)), max_size=15)),
+                min_size=1, max_size=8),
+       st.one_of(st.none(), st.text(max_size=5)))
+def test_flat_round_trip_is_exact_except_what_a_warning_names(items, title):
+    chapters = ChapterList.of(sorted(items), title=title)
+    text, warnings = formats.render_checked(chapters, "mkvxml")
+    back = formats.parse(text, "mkvxml").chapters
+    cleaned = [mkvxml._NOT_XML.sub("", c.title) for c in chapters]
+    assert back.titles == tuple(cleaned) and back.starts_ns == chapters.starts_ns
+    assert [c.end_ns for c in back] == [c.end_ns for c in chapters]
+    assert any("control characters" in w for w in warnings) == (list(chapters.titles) != cleaned)
+    assert any("list title" in w for w in warnings) == bool(title)

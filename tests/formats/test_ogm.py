@@ -105,3 +105,10 @@ def test_round_trip_equal_up_to_what_ogm_holds_and_the_rest_is_a_warning(chapter
     assert back == ChapterList.of(rounded)
     assert any("rounded" in w for w in warnings) == any(c.start_ns % NS_PER_MS for c in chapters)
     assert any("title" in w for w in warnings) == any(t != c.title for (_, t), c in zip(rounded, chapters))
+
+
+@pytest.mark.parametrize("line", ["CHAPTER01=" + "9" * 5000 + ":00:00.000", "CHAPTER" + "1" * 5000 + "=00:00:00.000",
+                                  "CHAPTER01=1000000:00:00.000"])
+def test_absurd_numbers_are_errors_naming_the_line_not_crashes(line):
+    with pytest.raises(SourceError, match="line 1: "):
+        ogm.parse(line + "\nCHAPTER01NAME=x\n")

@@ -114,3 +114,12 @@ def test_show_exports_an_mkv_files_whole_structure_as_mkvxml():
     # What mkvextract writes for the same file (mkvmerge added eng/en and the US country on muxing).
     extracted = fixture_path("formats", "mkvxml", "mkvextract_two_editions_nested.xml").read_bytes().decode("utf-8-sig")
     assert exported.editions == formats.parse(extracted, "mkvxml").chapters.editions
+
+
+def test_rules_basic_with_lenient_sorts_but_drops_nothing():
+    text = "0:00 Intro\n0:05 Short\n0:03 Earlier\n0:03 Same start\n"
+    done = invoke("parse", "-", "--rules", "basic", "--lenient", "--to", "json", input=text)
+    assert done.exit_code == 0, done.output
+    assert formats.parse(done.stdout, "json").chapters.titles == ("Intro", "Earlier", "Same start", "Short")
+    assert "moved into place" in done.stderr
+    assert invoke("parse", "-", "--rules", "basic", input=text).exit_code == 1  # out of order: not YouTube's rule

@@ -109,12 +109,11 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     items = _items(chosen, options, diagnostics)
     if options.rules not in RULES:
         raise UsageError(f"unknown rules {options.rules!r} (known: {', '.join(RULES)})")
-    check = _repair if options.lenient else _validate
-    items = check(items, options.duration_ns, diagnostics)
-    if options.rules == "basic" and not options.lenient:
-        # YouTube's own rules warn instead of refusing; nothing is dropped.
-        diagnostics[:] = [replace(d, severity="warning") if d.severity == "error" and d.code in YOUTUBE_ONLY
-                          else d for d in diagnostics]
+    if options.rules == "basic":
+        items = _basic(items, options, diagnostics)
+    else:
+        check = _repair if options.lenient else _validate
+        items = check(items, options.duration_ns, diagnostics)
     if any(d.severity == "error" for d in diagnostics):
         _refuse(diagnostics)
     chapters = ChapterList.of(((item.start_ns, item.title) for item in items),
@@ -355,6 +354,25 @@ def _validate(items: list[_Item], duration_ns: int | None, diagnostics: list[Dia
     if len(items) < MIN_CHAPTERS:
         diagnostics.append(_error(items[-1], "fewer_than_3", f"only {len(items)} chapter(s); "
                                   f"YouTube needs at least {MIN_CHAPTERS}"))
+    return items
+
+
+def _basic(items: list[_Item], options: ParseOptions, diagnostics: list[Diagnostic]) -> list[_Item]:
+    """``--rules basic``: YouTube's own rules warn instead of refusing, and nothing is dropped.
+
+    With ``lenient`` an out-of-order start is moved into place (a warning), the one
+    repair that is not YouTube's; equal starts, short chapters and a late first one stay.
+    """
+    found: list[Diagnostic] = []
+    items = _validate(items, options.duration_ns, found)
+    for diagnostic in found:
+        if diagnostic.severity == "error" and diagnostic.code in YOUTUBE_ONLY:
+            diagnostic = replace(diagnostic, severity="warning")
+        elif diagnostic.severity == "error" and diagnostic.code == "out_of_order" and options.lenient:
+            diagnostic = replace(diagnostic, severity="warning", message=diagnostic.message + "; moved into place")
+        diagnostics.append(diagnostic)
+    if options.lenient:
+        items = sorted(items, key=lambda item: item.start_ns)
     return items
 
 

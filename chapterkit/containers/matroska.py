@@ -51,28 +51,12 @@ from fractions import Fraction
 
 from chapterkit.containers import ReadResult
 from chapterkit.containers.ebml import (
-    CRC32_ID,
-    VOID_ID,
-    EBMLError,
-    Header,
-    Source,
-    TruncatedError,
-    float_,
-    iter_children,
-    text,
-    uint,
+    CRC32_ID, VOID_ID, EBMLError, Header, Source, TruncatedError, float_, iter_children, text, uint,
 )
 from chapterkit.errors import MediaError
-
 # Display, Atom and Edition are the model's: a file's structure is what ChapterList.editions carries.
 from chapterkit.model import (
-    NS_PER_MS,
-    NS_PER_SECOND,
-    Atom,
-    Chapter,
-    ChapterList,
-    Display,
-    Edition,
+    NS_PER_MS, NS_PER_SECOND, Atom, Chapter, ChapterList, Display, Edition, default_edition,
 )
 
 # Element IDs (RFC 8794 section 11.2 for the EBML header; RFC 9559 section 5.1, IANA
@@ -128,8 +112,7 @@ class MatroskaChapters:
         The first edition flagged default and not hidden; else the first one not
         hidden; None when every edition is hidden (then no chapter is visible).
         """
-        visible = [edition for edition in self.editions if not edition.flag_hidden]
-        return next((e for e in visible if e.flag_default), visible[0] if visible else None)
+        return default_edition(self.editions)
 
 
 def read_editions(path: str | os.PathLike[str]) -> MatroskaChapters:

@@ -26,12 +26,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chapterkit import formats, sources
 from chapterkit.cli_options import build_options
 from chapterkit.errors import ChapterkitError, NoChaptersError
 from chapterkit.formats.base import ParseOptions
-from chapterkit.model import Atom, Edition
+from chapterkit.model import NS_PER_SECOND, Atom, ChapterList, Edition
 from chapterkit.timecode import format_seconds, parse_clock
 from conftest import FIXTURES
 
@@ -165,3 +167,31 @@ def test_writable_formats_round_trip_their_goldens(name, expected_path):
         assert (back.starts_ns, back.titles) == (parsed.starts_ns, parsed.titles)
     if parsed.editions and getattr(formats.get_format(name), "holds_editions", False):
         assert back.editions == parsed.editions
+
+
+# -- every writable format, on lists any chapter format can hold ---------------------------------
+
+_WORD = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=8)
+
+
+@st.composite
+def plain_lists(draw):
+    """Whole-second starts from 0, 10 s or more apart, plain titles: YouTube's rules hold, frames and CD sectors fit."""
+    gaps = draw(st.lists(st.integers(10, 5000), min_size=3, max_size=12))
+    starts = [0]
+    for gap in gaps[:-1]:
+        starts.append(starts[-1] + gap)
+    titles = draw(st.lists(st.lists(_WORD, min_size=1, max_size=4).map(" ".join), min_size=len(starts),
+                           max_size=len(starts)))
+    return ChapterList.of(((s * NS_PER_SECOND, t) for s, t in zip(starts, titles)),
+                          duration_ns=(starts[-1] + gaps[-1]) * NS_PER_SECOND)
+
+
+@settings(max_examples=60, deadline=None)
+@given(plain_lists())
+def test_every_writable_format_round_trips_what_it_can_hold_and_warns_otherwise(chapters):
+    for name in formats.writable():
+        text, warnings = formats.render_checked(chapters, name)
+        back = formats.parse(text, name, ParseOptions(duration_ns=chapters.duration_ns)).chapters
+        if not warnings:
+            assert (back.starts_ns, back.titles) == (chapters.starts_ns, chapters.titles), name

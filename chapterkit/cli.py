@@ -163,7 +163,10 @@ def convert(source, to_format, from_format, output):
 
     formats.get_format(to_format)  # fail on a bad name before reading anything
     chapters = _load(source, from_format, _parse_options(None, lenient=False))
-    _emit(formats.render(chapters, to_format), output)
+    text, warnings = formats.render_checked(chapters, to_format)
+    for warning in warnings:  # what the target format could not keep (cue: 99 tracks, 75 fps)
+        click.echo(f"{to_format}: {warning}", err=True)
+    _emit(text, output)
 
 
 @cli.command()

@@ -11,13 +11,20 @@ from __future__ import annotations
 import os
 
 from chapterkit.errors import FormatDetectionError, UsageError
-from chapterkit.formats import description, ffmetadata, jsonformat, webvtt
+from chapterkit.formats import (audacity, cue, description, ffmetadata, jsonformat, mp4chaps, podcast, psc, webvtt,
+                                ytdlp)
 from chapterkit.formats.base import ChapterFormat, ParseOptions, ParseResult
 
 FORMATS: dict[str, ChapterFormat] = {
     ffmetadata.name: ffmetadata,
     jsonformat.name: jsonformat,
     webvtt.name: webvtt,
+    mp4chaps.name: mp4chaps,
+    podcast.name: podcast,
+    psc.name: psc,
+    cue.name: cue,
+    audacity.name: audacity,
+    ytdlp.name: ytdlp,
     description.name: description,  # free text: must stay last for detection
 }
 
@@ -36,8 +43,11 @@ def get_format(name: str) -> ChapterFormat:
 
 def format_for_path(path: str | os.PathLike[str]) -> ChapterFormat | None:
     """The format an extension names unambiguously, or None (``.txt`` is ambiguous)."""
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    matches = [fmt for fmt in FORMATS.values() if suffix in fmt.extensions]
+    lowered = os.path.basename(os.fspath(path)).lower()
+    # The longest extension wins, so ``x.info.json`` is yt-dlp's and ``x.json`` chapterkit's.
+    found = [(len(ext), fmt) for fmt in FORMATS.values() for ext in fmt.extensions if lowered.endswith(ext)]
+    longest = max((length for length, _ in found), default=0)
+    matches = [fmt for length, fmt in found if length == longest]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -65,5 +75,16 @@ def render(chapters, format_name: str) -> str:
     return get_format(format_name).render(chapters)
 
 
+def render_checked(chapters, format_name: str) -> tuple[str, tuple]:
+    """The rendered text and the warnings (Diagnostics) naming what the format could not keep.
+
+    Formats with limits (``cue``: 99 tracks, 75 frames a second) provide
+    ``render_checked``; for the others the text is all there is.
+    """
+    fmt = get_format(format_name)
+    checked = getattr(fmt, "render_checked", None)
+    return checked(chapters) if checked else (fmt.render(chapters), ())
+
+
 __all__ = ["FORMATS", "ParseOptions", "ParseResult", "detect", "format_for_path",
-           "get_format", "parse", "render"]
+           "get_format", "parse", "render", "render_checked"]

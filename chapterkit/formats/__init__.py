@@ -72,7 +72,7 @@ def parse(text: str, format_name: str | None = None,
 
 def render(chapters, format_name: str) -> str:
     """Render a :class:`~chapterkit.model.ChapterList` in the named format."""
-    return get_format(format_name).render(chapters)
+    return render_checked(chapters, format_name)[0]
 
 
 def render_checked(chapters, format_name: str) -> tuple[str, tuple]:
@@ -82,6 +82,8 @@ def render_checked(chapters, format_name: str) -> tuple[str, tuple]:
     ``render_checked``; for the others the text is all there is.
     """
     fmt = get_format(format_name)
+    if fmt.render is None:
+        raise UsageError(f"{format_name} is read only: it cannot be written")
     checked = getattr(fmt, "render_checked", None)
     return checked(chapters) if checked else (fmt.render(chapters), ())
 

@@ -100,7 +100,8 @@ class Notes:
         self.items.append(Diagnostic(code, message, lineno, line, None, severity))
 
     def __call__(self) -> tuple[Diagnostic, ...]:
-        return tuple(self.items)
+        """The notes in line order (list-level notes, line 0, first)."""
+        return tuple(sorted(self.items, key=lambda item: item.lineno))
 
 
 def ends_lost(chapters: ChapterList, notes: Notes, fmt: str) -> None:

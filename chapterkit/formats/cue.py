@@ -42,7 +42,7 @@ FRAMES = 75
 MAX_TRACKS = 99
 MEDIA_FILE = 'FILE "media.wav" WAVE'
 _TIME = re.compile(r"(\d+):([0-5]\d):(\d\d)")
-_DETECT_INDEX = re.compile(r"^[ \t]*INDEX[ \t]+\d{1,2}[ \t]+\d+:\d\d:\d\d[ \t]*$", re.MULTILINE | re.IGNORECASE)
+_DETECT_INDEX = re.compile(r"^[ \t]*INDEX[ \t]+\d{1,2}[ \t]+\d+:\d\d:\d\d[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
 _DETECT_TRACK = re.compile(r"^[ \t]*TRACK[ \t]+\d{1,2}[ \t]+\S+", re.MULTILINE | re.IGNORECASE)
 _NOT_CHAPTERS = {"REM", "FLAGS", "ISRC", "CATALOG", "SONGWRITER", "CDTEXTFILE", "PREGAP", "POSTGAP"}
 

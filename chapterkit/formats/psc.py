@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from xml.sax import SAXParseException, handler
+from xml.sax.expatreader import ExpatLocator
 from xml.sax.saxutils import quoteattr
 
 from defusedxml import DefusedXmlException
@@ -91,10 +92,11 @@ class _Handler(handler.ContentHandler):
             if self.lists == 1:
                 self.depth_in = 1
             else:
-                self.notes.add("another_list", "another chapter list (e.g. a later feed item) skipped",
-                               self.lineno())
+                self.notes.add("another_list", "another chapter list (e.g. a later feed item): only the "
+                               "first is read", self.lineno())
         elif ours and local == "chapter":
-            self.notes.add("outside_list", "psc:chapter outside psc:chapters skipped", self.lineno())
+            where = "in a later chapter list" if self.lists > 1 else "outside psc:chapters"
+            self.notes.add("not_read", f"psc:chapter {where} skipped", self.lineno())
 
     def endElementNS(self, name, qname) -> None:
         if self.depth_in:
@@ -121,6 +123,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     parser = create_parser()
     parser.setFeature(handler.feature_namespaces, True)
     parser.setContentHandler(content)
+    content.setDocumentLocator(ExpatLocator(parser))  # parse() would do this; feed() (for str input) does not
     try:
         parser.feed(text.lstrip("\ufeff"))
         parser.close()
@@ -136,7 +139,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         raise NoChaptersError("the chapter list is empty", diagnostics=notes())
     ordered = sorted(found, key=lambda pair: pair[1].start_ns)
     if ordered != found:
-        first = next(line for (line, _), (other, _) in zip(found, ordered) if line != other)
+        first = next(pair[0] for pair, other in zip(found, ordered) if pair is not other)
         notes.add("resorted", "chapters are not in time order: sorted by start, as the PSC spec requires", first)
     chapters = tuple(chapter for _, chapter in ordered)
     duration = options.duration_ns

@@ -170,10 +170,11 @@ def render_checked(chapters: ChapterList) -> tuple[str, tuple]:
         if title != chapter.title:
             notes.add("title_changed", f"chapter {number} title: control characters XML cannot hold dropped")
         attrs = f"start={quoteattr(clock(chapter.start_ns))} title={quoteattr(title)}"
-        if chapter.url:
-            attrs += f" href={quoteattr(normalize_title(chapter.url))}"
-        if chapter.img:
-            attrs += f" image={quoteattr(normalize_title(chapter.img))}"
+        for attribute, value in (("href", chapter.url), ("image", chapter.img)):
+            if value:
+                if normalize_title(value) != value:
+                    notes.add("link_changed", f"chapter {number} {attribute}: control characters dropped")
+                attrs += f" {attribute}={quoteattr(normalize_title(value))}"
         lines.append(f"  <psc:chapter {attrs}/>")
     ends_lost(chapters, notes, "PSC")
     lines.append("</psc:chapters>")

@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 
 from chapterkit.errors import NoChaptersError, SourceError
-from chapterkit.formats._filetext import Notes, check_sorted, decimal_ns, fixed, numbered_lines, one_line, rounded
+from chapterkit.formats._filetext import (Notes, build_list, check_sorted, decimal_ns, fixed, head, numbered_lines,
+                                          one_line, rounded)
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.model import Chapter, ChapterList
+from chapterkit.model import ChapterList
 
 name = "audacity"
 extensions = (".labels",)
@@ -36,11 +37,14 @@ _LABEL = re.compile(rf"({_NUMBER})\t({_NUMBER})(?:\t(.*))?")
 _SPECTRAL = re.compile(rf"\\\t-?{_NUMBER}\t-?{_NUMBER}[ \t]*")
 _MICROSECOND = 1000
 
+#: Detection reads the first lines only (whole lines: the cut line is dropped); parse reads all.
+_DETECT_CHARS, _DETECT_LINES = 200_000, 500
+
 
 def detect(text: str) -> bool:
     """Every non-blank line is a label or a spectral line, and at least one is a label."""
     labels = 0
-    for _, line in numbered_lines(text[:1_000_000]):
+    for _, line in numbered_lines(head(text, _DETECT_CHARS))[:_DETECT_LINES]:
         if not line.strip():
             continue
         if _LABEL.fullmatch(line):
@@ -72,16 +76,16 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         title = match[3] or ""
         if not title:
             notes.add("untitled", "label has no text", lineno, line, severity="info")
-        chapters.append(Chapter(start_ns, None if end_ns == start_ns else end_ns, title))
+        chapters.append((start_ns, None if end_ns == start_ns else end_ns, title))
         linenos.append(lineno)
     if not chapters:
         raise NoChaptersError("no labels found", diagnostics=notes())
     check_sorted(chapters, linenos, notes)
     duration = options.duration_ns
-    if duration is not None and duration < max(c.end_ns or c.start_ns for c in chapters):
+    if duration is not None and duration < max(row[1] or row[0] for row in chapters):
         notes.add("past_duration", "the media duration is before the last label: ignored")
         duration = None
-    return ParseResult(ChapterList(tuple(chapters), duration_ns=duration), notes())
+    return ParseResult(build_list(chapters, None, duration), notes())
 
 
 def normalize_title(title: str) -> str:

@@ -30,9 +30,9 @@ from __future__ import annotations
 import re
 
 from chapterkit.errors import NoChaptersError, SourceError
-from chapterkit.formats._filetext import Notes, check_sorted, ends_lost, numbered_lines, one_line
+from chapterkit.formats._filetext import Notes, build_list, check_sorted, ends_lost, numbered_lines, one_line
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList
+from chapterkit.model import NS_PER_SECOND, ChapterList
 
 name = "cue"
 extensions = (".cue",)
@@ -144,16 +144,16 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             continue
         if item.title is None:
             notes.add("untitled", "track has no TITLE", item.lineno, severity="info")
-        chapters.append(Chapter(item.start_ns, None, item.title or ""))
+        chapters.append((item.start_ns, None, item.title or ""))
         linenos.append(item.lineno)
     if not chapters:
         raise NoChaptersError("no TRACK with an INDEX 01 found", diagnostics=notes())
     check_sorted(chapters, linenos, notes)
     duration = options.duration_ns
-    if duration is not None and duration < max(c.start_ns for c in chapters):
+    if duration is not None and duration < max(row[0] for row in chapters):
         duration = None
         notes.add("past_duration", "the media duration is before the last track: ignored")
-    return ParseResult(ChapterList(tuple(chapters), sheet_title, duration), notes())
+    return ParseResult(build_list(chapters, sheet_title, duration), notes())
 
 
 def normalize_title(title: str) -> str:

@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, SourceError
+from chapterkit.formats import _jsondoc
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList
 
@@ -47,13 +48,8 @@ def detect(text: str) -> bool:
     ``youtube-dl-json``), so an entry keyed otherwise, or an empty list beside
     their ``version``/``extractor`` key, is not claimed here.
     """
-    if not text.lstrip("\ufeff \t\r\n").startswith("{"):
-        return False  # cheap refusal before a full parse
-    try:
-        document = _loads(text)
-    except SourceError:
-        return False
-    if not isinstance(document, dict) or "chapters" not in document:
+    document = _jsondoc.load_object(text)  # shared with the other JSON formats' detection
+    if document is None or "chapters" not in document:
         return False
     items = document["chapters"]
     if isinstance(items, list) and items:

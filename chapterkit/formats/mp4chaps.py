@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 
 from chapterkit.errors import NoChaptersError, SourceError
-from chapterkit.formats._filetext import Notes, check_sorted, clock, ends_lost, numbered_lines, one_line, rounded
+from chapterkit.formats._filetext import (Notes, build_list, check_sorted, clock, ends_lost, head, numbered_lines,
+                                          one_line, rounded)
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.model import NS_PER_MS, Chapter, ChapterList
+from chapterkit.model import NS_PER_MS, ChapterList
 
 name = "mp4chaps"
 extensions = (".chapters.txt",)
@@ -38,8 +39,11 @@ summary = "mp4v2's `mp4chaps -x` chapter text: `HH:MM:SS.mmm Title` lines"
 TITLE_MAX_BYTES = 1023
 _TIME = r"(\d+):([0-5]\d):([0-5]\d)(?:\.(\d+))?"
 _LINE = re.compile(rf"[ \t]*{_TIME}(?:[ \t]+(.*?))?[ \t]*")
-_STRICT = re.compile(rf"[ \t]*\d+:[0-5]\d:[0-5]\d\.\d{{3}}(?:[ \t].*)?")
+_STRICT = re.compile(r"[ \t]*\d+:[0-5]\d:[0-5]\d\.\d{3}(?:[ \t].*)?")
 _DURATION = re.compile(rf"##[ \t]*total-duration:[ \t]*{_TIME}[ \t]*", re.IGNORECASE)
+
+#: Detection reads the first lines only (whole lines: the cut line is dropped); parse reads all.
+_DETECT_CHARS, _DETECT_LINES = 200_000, 500
 
 
 def detect(text: str) -> bool:
@@ -49,7 +53,7 @@ def detect(text: str) -> bool:
     description's ``00:00:00 Intro`` lines are left to the ``youtube`` format.
     """
     chapters = 0
-    for _, line in numbered_lines(text[:1_000_000]):
+    for _, line in numbered_lines(head(text, _DETECT_CHARS))[:_DETECT_LINES]:
         stripped = line.lstrip(" \t")
         if not stripped or stripped.startswith("#"):
             continue
@@ -89,17 +93,17 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         title = match[5] or ""
         if not title:
             notes.add("untitled", "chapter has no title", lineno, line, severity="info")
-        chapters.append(Chapter(_ns(match), None, title))
+        chapters.append((_ns(match), None, title))
         linenos.append(lineno)
     if not chapters:
         raise NoChaptersError("no 'HH:MM:SS.mmm Title' lines found", diagnostics=notes())
     check_sorted(chapters, linenos, notes)
     if options.duration_ns is not None:
         duration_ns = options.duration_ns
-    if duration_ns is not None and duration_ns < max(c.start_ns for c in chapters):
+    if duration_ns is not None and duration_ns < max(row[0] for row in chapters):
         notes.add("past_duration", "total-duration is before the last chapter: ignored")
         duration_ns = None
-    return ParseResult(ChapterList(tuple(chapters), duration_ns=duration_ns), notes())
+    return ParseResult(build_list(chapters, None, duration_ns), notes())
 
 
 def normalize_title(title: str) -> str:

@@ -26,9 +26,9 @@ import json
 
 from chapterkit.errors import NoChaptersError, SourceError
 from chapterkit.formats import _jsondoc
-from chapterkit.formats._filetext import Notes, check_sorted, number_ns
+from chapterkit.formats._filetext import Notes, build_list, check_sorted, number_ns
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.model import Chapter, ChapterList
+from chapterkit.model import ChapterList
 from chapterkit.timecode import format_seconds
 
 name = "podcast"
@@ -86,7 +86,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         if title is None:
             notes.add("untitled", f"{where} has no title", severity="info")
         ignored.update(key for key in item if key not in _KNOWN)
-        chapters.append(Chapter(start_ns, end_ns, title or "", img or None, url or None))
+        chapters.append((start_ns, end_ns, title or "", img or None, url or None))
         linenos.append(0)
     if ignored:
         notes.add("not_kept", f"chapter keys not kept: {', '.join(sorted(ignored))}", severity="info")
@@ -94,7 +94,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         raise NoChaptersError("no listed chapters found", diagnostics=notes())
     check_sorted(chapters, linenos, notes)
     title = document.get("title") if isinstance(document.get("title"), str) else None
-    return ParseResult(ChapterList(tuple(chapters), title, options.duration_ns), notes())
+    return ParseResult(build_list(chapters, title, options.duration_ns), notes())
 
 
 def render_checked(chapters: ChapterList) -> tuple[str, tuple]:

@@ -33,7 +33,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.expatreader import create_parser
 
 from chapterkit.errors import NoChaptersError, SourceError
-from chapterkit.formats._filetext import Notes, clock, ends_lost, rounded
+from chapterkit.formats._filetext import Notes, build_list, clock, ends_lost, rounded
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
@@ -113,8 +113,8 @@ class _Handler(handler.ContentHandler):
         ignored = sorted(set(values) - {"start", "title", "href", "image"})
         if ignored:
             self.notes.add("not_kept", f"attributes not kept: {', '.join(ignored)}", lineno, severity="info")
-        self.found.append((lineno, Chapter(start_ns, None, values.get("title", ""),
-                                           values.get("image") or None, values.get("href") or None)))
+        self.found.append((lineno, (start_ns, None, values.get("title", ""),
+                                    values.get("image") or None, values.get("href") or None)))
 
 
 def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
@@ -137,16 +137,16 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         raise NoChaptersError(f"no <chapters> element of the Podlove namespace {NAMESPACE}", diagnostics=notes())
     if not found:
         raise NoChaptersError("the chapter list is empty", diagnostics=notes())
-    ordered = sorted(found, key=lambda pair: pair[1].start_ns)
+    ordered = sorted(found, key=lambda pair: pair[1][0])
     if ordered != found:
         first = next(pair[0] for pair, other in zip(found, ordered) if pair is not other)
         notes.add("resorted", "chapters are not in time order: sorted by start, as the PSC spec requires", first)
-    chapters = tuple(chapter for _, chapter in ordered)
+    rows = [row for _, row in ordered]
     duration = options.duration_ns
-    if duration is not None and duration < chapters[-1].start_ns:
+    if duration is not None and duration < rows[-1][0]:
         notes.add("past_duration", "the media duration is before the last chapter: ignored")
         duration = None
-    return ParseResult(ChapterList(chapters, duration_ns=duration), notes())
+    return ParseResult(build_list(rows, None, duration), notes())
 
 
 def normalize_title(title: str) -> str:

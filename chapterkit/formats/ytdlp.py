@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from chapterkit.errors import NoChaptersError, SourceError
 from chapterkit.formats import _jsondoc
-from chapterkit.formats._filetext import Notes, check_sorted, number_ns
+from chapterkit.formats._filetext import Notes, build_list, check_sorted, number_ns
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.model import Chapter, ChapterList
 
 name = "youtube-dl-json"
 extensions = (".info.json",)
@@ -59,7 +58,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             raise SourceError(f"{where}.title: expected a string")
         if not title:
             notes.add("untitled", f"{where} has no title", severity="info")
-        chapters.append(Chapter(start_ns, end_ns, title or ""))
+        chapters.append((start_ns, end_ns, title or ""))
     if not chapters:
         raise NoChaptersError("this info.json's chapters list is empty")
     check_sorted(chapters, [0] * len(chapters), notes)
@@ -70,7 +69,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         except SourceError as exc:
             notes.add("bad_duration", f"{exc}: ignored")
     title = document.get("title") if isinstance(document.get("title"), str) else None
-    return ParseResult(ChapterList(tuple(chapters), title, duration), notes())
+    return ParseResult(build_list(chapters, title, duration), notes())
 
 
 __all__ = ["detect", "extensions", "name", "parse", "render", "summary"]

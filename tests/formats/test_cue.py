@@ -13,7 +13,7 @@ from chapterkit import formats
 from chapterkit.cli import cli
 from chapterkit.errors import NoChaptersError, SourceError
 from chapterkit.formats import cue
-from chapterkit.model import Chapter, ChapterList
+from chapterkit.model import ChapterList
 from conftest import require_tool
 from formats.goldens import ROOT, S, chapter_lists, check_golden, golden_params, lost
 

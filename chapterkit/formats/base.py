@@ -13,6 +13,11 @@ How to add a format:
 2. Add the module to ``FORMATS`` in ``chapterkit/formats/__init__.py``.
 3. Add ``tests/formats/test_<name>.py`` and a round trip to
    ``tests/formats/test_roundtrip.py``.
+
+A read-only format sets ``render = None``. A format that cannot hold everything
+(CUE: 99 tracks, 1/75 s) also provides ``render_checked(chapters) -> (text,
+warnings)``, one warning :class:`Diagnostic` per thing it could not keep;
+:func:`chapterkit.formats.render_checked` returns ``(text, ())`` for the others.
 """
 
 from __future__ import annotations

@@ -36,3 +36,21 @@ def test_only_the_owner_claims_a_file(owner, path):
 
 def test_every_golden_of_mine_is_here():
     assert len([f for f in FILES if f.values[0] in MINE]) >= 40
+
+
+@pytest.mark.parametrize(("owner", "path"), [f for f in FILES if f.values[0] in MINE])
+def test_a_stray_bom_and_crlf_in_the_text_change_nothing(owner, path):
+    """sources.decode drops one BOM; a parser must also survive text handed to it directly."""
+    text = decode(path.read_bytes())
+    variant = "\ufeff" + text.replace("\r\n", "\n").replace("\n", "\r\n")
+    fmt = formats.get_format(owner)
+    assert fmt.detect(variant) == fmt.detect(text)
+    try:
+        expected = fmt.parse(text)
+    except Exception as exc:  # noqa: BLE001 - the same refusal is expected
+        with pytest.raises(type(exc)):
+            fmt.parse(variant)
+        return
+    got = fmt.parse(variant)
+    assert got.chapters == expected.chapters
+    assert [(d.lineno, d.code) for d in got.diagnostics] == [(d.lineno, d.code) for d in expected.diagnostics]

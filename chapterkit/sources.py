@@ -49,15 +49,17 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 def load(path: str | os.PathLike[str], format_name: str | None = None,
          options: ParseOptions = ParseOptions()) -> ParseResult:
-    """Read and parse a chapter source; the format is named, implied by the extension, or detected."""
+    """Read and parse a chapter source; the format is named, detected by content, or implied by the extension."""
     name = os.fspath(path)
     text = read_text(name)
-    if format_name is None and name != STDIN:
-        by_extension = formats.format_for_path(name)
-        # .txt is also what free description text uses: let the content decide then.
-        if by_extension is not None and by_extension.name != formats.FALLBACK:
-            format_name = by_extension.name
     try:
+        if format_name is None and name != STDIN:
+            by_extension = formats.format_for_path(name)
+            # Content first (a podcast's chapters.json is not chapterkit's JSON), then the extension
+            # when no specific format claims the text; .txt is also free text's, so it decides nothing.
+            if by_extension is not None and by_extension.name != formats.FALLBACK \
+                    and formats.detect(text).name == formats.FALLBACK:
+                format_name = by_extension.name
         return formats.parse(text, format_name, options)
     except ChapterkitError as exc:
         if exc.path is None:

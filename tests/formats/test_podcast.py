@@ -77,3 +77,11 @@ def test_cli_convert_podcast_to_psc_keeps_links(tmp_path):
     assert back.chapters[0].img == "https://example.com/intro.jpg"
     assert back.chapters[0].url == "https://example.com/"
     assert "toc: false" in done.stderr
+
+
+def test_a_podcast_chapters_json_is_read_by_content_not_extension(tmp_path):
+    source = tmp_path / "chapters.json"  # what podcast hosts name it
+    source.write_bytes((ROOT / "podcast" / "full.json").read_bytes())
+    done = CliRunner().invoke(cli, ["convert", str(source), "--to", "cue"])
+    assert done.exit_code == 0, done.output
+    assert formats.parse(done.stdout).chapters.titles == ("Intro", "Interview", "Where we recorded", "")

@@ -115,6 +115,16 @@ def _load(source: str, from_format: str | None, options):
     return result.chapters
 
 
+def _render(chapters, to_format: str) -> str:
+    """The chapters in ``to_format``; what that format could not keep (cue: 99 tracks, 75 fps) goes to stderr."""
+    from chapterkit import formats
+
+    text, warnings = formats.render_checked(chapters, to_format)
+    for warning in warnings:
+        click.echo(f"{to_format}: {warning}", err=True)
+    return text
+
+
 def _emit(text: str, output: str | None) -> None:
     from chapterkit.sources import write_text_atomic
 
@@ -143,9 +153,7 @@ def parse(source, to_format, from_format, duration, lenient, fps, split_flattene
     """Parse a chapter list (a path, or - for stdin) and print it."""
     chapters = _load(source, from_format, _parse_options(duration, lenient, fps, split_flattened))
     if to_format:
-        from chapterkit import formats
-
-        _emit(formats.render(chapters, to_format), output)
+        _emit(_render(chapters, to_format), output)
     else:
         from chapterkit.reports import render_table
 
@@ -163,10 +171,7 @@ def convert(source, to_format, from_format, output):
 
     formats.get_format(to_format)  # fail on a bad name before reading anything
     chapters = _load(source, from_format, _parse_options(None, lenient=False))
-    text, warnings = formats.render_checked(chapters, to_format)
-    for warning in warnings:  # what the target format could not keep (cue: 99 tracks, 75 fps)
-        click.echo(f"{to_format}: {warning}", err=True)
-    _emit(text, output)
+    _emit(_render(chapters, to_format), output)
 
 
 @cli.command()

@@ -98,3 +98,18 @@ def test_cli_convert_cue_to_podcast(tmp_path):
     back = formats.parse((tmp_path / "c.json").read_text("utf-8"))
     assert back.chapters.titles == ("First Song", "Second Song", "Third Song")
     assert back.chapters.starts_ns == cue.parse(source.read_text("utf-8")).chapters.starts_ns
+
+
+def test_cli_warns_on_stderr_for_what_cue_cannot_hold(tmp_path):
+    source = tmp_path / "long.chapters.json"
+    source.write_text(formats.render(ChapterList.of((i * S, f"T{i}") for i in range(120)), "podcast"))
+    for command in ("convert", "parse"):
+        done = CliRunner().invoke(cli, [command, str(source), "--to", "cue"])
+        assert done.exit_code == 0, done.output
+        assert done.stdout.count("TRACK ") == 99
+        assert "cue: warning: a CUE sheet holds 99 tracks: 21 chapter(s) not written" in done.stderr
+
+
+def test_render_checked_of_a_format_without_limits_has_no_warnings():
+    text, warnings = formats.render_checked(ChapterList.of([(0, "a")]), "json")
+    assert warnings == () and text == formats.render(ChapterList.of([(0, "a")]), "json")

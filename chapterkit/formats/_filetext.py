@@ -68,6 +68,13 @@ def _scale(number: Decimal, where: str) -> int:
     return int((number * NS_PER_SECOND).to_integral_value(rounding="ROUND_HALF_UP"))
 
 
+def within_range(ns: int, where: str) -> int:
+    """``ns`` when a signed 64-bit count holds it (every container's limit), else SourceError."""
+    if ns > _MAX_NS:
+        raise SourceError(f"{where}: the time is longer than any media can be")
+    return ns
+
+
 def fixed(ns: int, digits: int) -> str:
     """Seconds with exactly ``digits`` decimals, rounded half up (``1.500000``)."""
     unit = 10 ** (9 - digits)

@@ -30,7 +30,8 @@ from __future__ import annotations
 import re
 
 from chapterkit.errors import NoChaptersError, SourceError
-from chapterkit.formats._filetext import Notes, build_list, check_sorted, ends_lost, numbered_lines, one_line
+from chapterkit.formats._filetext import (Notes, build_list, check_sorted, ends_lost, numbered_lines, one_line,
+                                          within_range)
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, ChapterList
 
@@ -66,6 +67,7 @@ def _frames_ns(text: str, lineno: int) -> int:
     if not match or int(match[3]) >= FRAMES:
         raise SourceError(f"line {lineno}: expected a time mm:ss:ff (frames 00-74), got {text[:30]!r}")
     frames = (int(match[1]) * 60 + int(match[2])) * FRAMES + int(match[3])
+    within_range(frames * (NS_PER_SECOND // FRAMES), f"line {lineno}")
     return frames * NS_PER_SECOND // FRAMES + (frames * NS_PER_SECOND % FRAMES * 2 >= FRAMES)
 
 

@@ -27,7 +27,7 @@ import re
 
 from chapterkit.errors import NoChaptersError, SourceError
 from chapterkit.formats._filetext import (Notes, build_list, check_sorted, clock, ends_lost, head, numbered_lines,
-                                          one_line, rounded)
+                                          one_line, rounded, within_range)
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_MS, ChapterList
 
@@ -80,7 +80,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             continue
         if stripped.startswith("#"):
             if found := _DURATION.fullmatch(stripped):
-                duration_ns = _ns(found)
+                duration_ns = within_range(_ns(found), f"line {lineno}")
             continue
         if not stripped[0].isdigit():
             hint = " (mp4chaps's CHAPTERnn= form: read it with --from ogm)" if stripped[:7].upper() == "CHAPTER" \
@@ -93,7 +93,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         title = match[5] or ""
         if not title:
             notes.add("untitled", "chapter has no title", lineno, line, severity="info")
-        chapters.append((_ns(match), None, title))
+        chapters.append((within_range(_ns(match), f"line {lineno}"), None, title))
         linenos.append(lineno)
     if not chapters:
         raise NoChaptersError("no 'HH:MM:SS.mmm Title' lines found", diagnostics=notes())

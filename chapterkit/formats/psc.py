@@ -38,7 +38,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.expatreader import create_parser
 
 from chapterkit.errors import NoChaptersError, SourceError
-from chapterkit.formats._filetext import Notes, build_list, clock, ends_lost, rounded
+from chapterkit.formats._filetext import Notes, build_list, clock, ends_lost, rounded, within_range
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
@@ -65,7 +65,8 @@ def npt_ns(value: str, where: str) -> int:
     hours, minutes, seconds, fraction = match.groups()
     fraction = (fraction or "").ljust(10, "0")
     nanos = int(fraction[:9]) + (fraction[9] >= "5")
-    return (int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds)) * NS_PER_SECOND + nanos
+    return within_range((int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds)) * NS_PER_SECOND + nanos,
+                        where)
 
 
 class _Handler(handler.ContentHandler):

@@ -78,6 +78,16 @@ def _load(source: str, from_format: str | None, options):
     return result.chapters
 
 
+def _render(chapters, to_format: str) -> str:
+    """The chapters in ``to_format``; what that format could not keep (cue: 99 tracks, 75 fps) goes to stderr."""
+    from chapterkit import formats
+
+    text, warnings = formats.render_checked(chapters, to_format)
+    for warning in warnings:
+        click.echo(f"{to_format}: {warning}", err=True)
+    return text
+
+
 def _emit(text: str, output: str | None) -> None:
     from chapterkit.sources import write_text_atomic
 

@@ -49,7 +49,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 def load(path: str | os.PathLike[str], format_name: str | None = None,
          options: ParseOptions = ParseOptions()) -> ParseResult:
-    """Read and parse a chapter source; the format is named, implied by the extension, or detected."""
+    """Read and parse a chapter source; the format is named, detected by content, or implied by the extension."""
     name = os.fspath(path)
     text = read_text(name)
     try:

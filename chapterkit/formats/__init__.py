@@ -23,7 +23,8 @@ from __future__ import annotations
 import os
 
 from chapterkit.errors import FormatDetectionError, UsageError
-from chapterkit.formats import description, ffmetadata, jsonformat, mkvxml, ogm, webvtt
+from chapterkit.formats import (audacity, cue, description, ffmetadata, jsonformat, mkvxml, mp4chaps, ogm, podcast,
+                                psc, webvtt, ytdlp)
 from chapterkit.formats.base import ChapterFormat, ParseOptions, ParseResult
 
 FORMATS: dict[str, ChapterFormat] = {
@@ -32,6 +33,12 @@ FORMATS: dict[str, ChapterFormat] = {
     webvtt.name: webvtt,
     ogm.name: ogm,
     mkvxml.name: mkvxml,
+    mp4chaps.name: mp4chaps,
+    podcast.name: podcast,
+    psc.name: psc,
+    cue.name: cue,
+    audacity.name: audacity,
+    ytdlp.name: ytdlp,
     description.name: description,  # free text: must stay last for detection
 }
 
@@ -50,15 +57,22 @@ def get_format(name: str) -> ChapterFormat:
 
 def format_for_path(path: str | os.PathLike[str]) -> ChapterFormat | None:
     """The format an extension names unambiguously, or None (``.txt`` is ambiguous)."""
-    matches = _by_extension(path)
+    lowered = os.path.basename(os.fspath(path)).lower()
+    # The longest extension wins, so ``x.info.json`` is yt-dlp's and ``x.json`` chapterkit's.
+    found = [(len(ext), fmt) for fmt in FORMATS.values() for ext in fmt.extensions if lowered.endswith(ext)]
+    longest = max((length for length, _ in found), default=0)
+    matches = [fmt for length, fmt in found if length == longest]
     return matches[0] if len(matches) == 1 else None
 
 
 def _by_extension(path: str | os.PathLike[str] | None) -> list[ChapterFormat]:
     if path is None:
         return []
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    return [fmt for fmt in FORMATS.values() if suffix and suffix in fmt.extensions]
+    lowered = os.path.basename(os.fspath(path)).lower()
+    # The longest extension wins, so ``x.info.json`` is yt-dlp's and ``x.json`` chapterkit's.
+    found = [(len(ext), fmt) for fmt in FORMATS.values() for ext in fmt.extensions if lowered.endswith(ext)]
+    longest = max((length for length, _ in found), default=0)
+    return [fmt for length, fmt in found if length == longest]
 
 
 def writable() -> list[str]:
@@ -108,10 +122,20 @@ def render(chapters, format_name: str) -> str:
 
 
 def render_checked(chapters, format_name: str) -> tuple[str, tuple[str, ...]]:
-    """The rendered text and one warning per thing it could not keep (see the module doc)."""
+    """The rendered text and one warning per thing it could not keep (see the module doc).
+
+    A format with its own ``render_checked`` (CUE, Audacity, ...) reports its losses
+    itself; for the rest, ``render_losses`` names them.
+    """
     fmt = writer(format_name)
-    text = fmt.render(chapters)
-    warnings = [f"{format_name}: {loss}" for loss in getattr(fmt, "render_losses", lambda _chapters: ())(chapters)]
+    own = getattr(fmt, "render_checked", None)
+    if own is not None:
+        text, found = own(chapters)
+        losses = [getattr(item, "message", None) or str(item) for item in found]
+    else:
+        text = fmt.render(chapters)
+        losses = list(getattr(fmt, "render_losses", lambda _chapters: ())(chapters))
+    warnings = [f"{format_name}: {loss}" for loss in losses]
     structure = () if getattr(fmt, "holds_editions", False) else chapters.structure_losses
     if structure:
         warnings.insert(0, f"{format_name} holds only the chapters a player shows; not kept: {', '.join(structure)}")

@@ -18,6 +18,10 @@ How to add a format:
 3. Add golden files ``fixtures/formats/<name>/<case>.<ext>`` with
    ``<case>.expected.json`` (``tests/formats/test_contract.py`` runs them all),
    and ``tests/formats/test_<name>.py`` with a hypothesis round trip.
+
+A format with limits may instead provide ``render_checked(chapters) -> (text,
+warnings)`` itself (CUE: 99 tracks, 1/75 s); :func:`chapterkit.formats.render_checked`
+uses it when present, else ``render`` plus ``render_losses``.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, SourceError
+from chapterkit.formats import _jsondoc
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList
 
@@ -40,14 +41,20 @@ _MAX_SECONDS = Decimal(2 ** 63) / NS_PER_SECOND
 
 
 def detect(text: str) -> bool:
-    """A JSON object with a ``chapters`` key."""
-    if not text.lstrip("\ufeff \t\r\n").startswith("{"):
-        return False  # cheap refusal before a full parse
-    try:
-        document = _loads(text)
-    except SourceError:
+    """A JSON object with a ``chapters`` key whose entries have ``start``.
+
+    Podcasting 2.0 chapters (``startTime``) and yt-dlp's info.json (``start_time``)
+    also have a ``chapters`` list; they are their own formats (``podcast``,
+    ``youtube-dl-json``), so an entry keyed otherwise, or an empty list beside
+    their ``version``/``extractor`` key, is not claimed here.
+    """
+    document = _jsondoc.load_object(text)  # shared with the other JSON formats' detection
+    if document is None or "chapters" not in document:
         return False
-    return isinstance(document, dict) and "chapters" in document
+    items = document["chapters"]
+    if isinstance(items, list) and items:
+        return any(isinstance(item, dict) and "start" in item for item in items)
+    return "version" not in document and "extractor" not in document
 
 
 # -- rendering ---------------------------------------------------------------------------------

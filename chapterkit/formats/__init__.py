@@ -131,7 +131,7 @@ def render_checked(chapters, format_name: str) -> tuple[str, tuple[str, ...]]:
     own = getattr(fmt, "render_checked", None)
     if own is not None:
         text, found = own(chapters)
-        losses = [getattr(item, "message", None) or str(item) for item in found]
+        losses = [f"{item.message} [{item.code}]" if hasattr(item, "code") else str(item) for item in found]
     else:
         text = fmt.render(chapters)
         losses = list(getattr(fmt, "render_losses", lambda _chapters: ())(chapters))

@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 
 from chapterkit.errors import FormatDetectionError, UsageError
-from chapterkit.formats import description, ffmetadata, jsonformat, webvtt
+from chapterkit.formats import description, edl, ffmetadata, jsonformat, premiere_csv, webvtt
 from chapterkit.formats.base import ChapterFormat, ParseOptions, ParseResult
 
 FORMATS: dict[str, ChapterFormat] = {
     ffmetadata.name: ffmetadata,
     jsonformat.name: jsonformat,
     webvtt.name: webvtt,
+    edl.name: edl,  # editors' marker exports: read only
+    premiere_csv.name: premiere_csv,
     description.name: description,  # free text: must stay last for detection
 }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from chapterkit.errors import FormatDetectionError, UsageError
-from chapterkit.formats import description, edl, ffmetadata, jsonformat, premiere_csv, webvtt
+from chapterkit.formats import description, edl, fcpxml, ffmetadata, jsonformat, premiere_csv, webvtt
 from chapterkit.formats.base import ChapterFormat, ParseOptions, ParseResult
 
 FORMATS: dict[str, ChapterFormat] = {
@@ -20,6 +20,7 @@ FORMATS: dict[str, ChapterFormat] = {
     webvtt.name: webvtt,
     edl.name: edl,  # editors' marker exports: read only
     premiere_csv.name: premiere_csv,
+    fcpxml.name: fcpxml,
     description.name: description,  # free text: must stay last for detection
 }
 

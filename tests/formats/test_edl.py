@@ -210,3 +210,23 @@ def test_generated_locator_lists_read_back(rate_drop, markers):
         f"* LOC: {format_smpte(f, rate, drop)} YELLOW  {t}\n" for f, t in markers)
     result = edl.parse(text, ParseOptions(fps=rate, timeline_start="00:00:00:00"))
     assert [(c.start_ns, c.title) for c in result.chapters] == [(frames_to_ns(f, rate), t) for f, t in markers]
+
+
+_PIECES = st.sampled_from(["TITLE: x\n", "FCM: DROP FRAME\n", "FCM: NON-DROP FRAME\n", "001  001  V  C  ", "01:00:00:00 ",
+                           "01:00:00;00 ", "00:01:00;00 ", "99:99:99:99 ", " |C:ResolveColorBlue", " |M:", "name",
+                           " |D:", "5", "* LOC: ", "RED ", "\n", "\r\n", "\t", "|", "*", "\x00", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.lists(_PIECES, max_size=40).map("".join)),
+       st.sampled_from([Fraction(25), Fraction(30000, 1001), Fraction(60000, 1001)]),
+       st.sampled_from([None, "blue"]), st.sampled_from([None, "01:00:00:00", "x"]))
+def test_any_text_raises_only_chapterkit_errors(text, fps, color, start):
+    from chapterkit.errors import ChapterkitError
+
+    try:
+        result = edl.parse(text, ParseOptions(fps=fps, marker_color=color, timeline_start=start))
+    except ChapterkitError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert len(result.chapters) >= 1 and all(c.start_ns >= 0 for c in result.chapters)

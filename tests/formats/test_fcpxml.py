@@ -189,3 +189,24 @@ def test_generated_timelines_read_back(rate, tc_frames, clips):
     result = fcpxml.parse(doc("\n".join(body), frame=_t(frame), tc_start=_t(tc_start)))
     expected = sorted(((int(t * S + Fraction(1, 2)), title) for t, title in want), key=lambda p: p[0])
     assert [(c.start_ns, c.title) for c in result.chapters] == expected
+
+
+_PIECES = st.sampled_from(["<fcpxml>", "</fcpxml>", "<project>", "</project>", "<sequence tcStart='1s' format='r1'>",
+                           "</sequence>", "<spine>", "</spine>", "<format id='r1' frameDuration='1/0s'/>",
+                           "<format id='r1' frameDuration='1/25s'/>", "<gap offset='0s' duration='9s'>", "</gap>",
+                           "<chapter-marker start='2s' value='x'/>", "<chapter-marker start='-2s'/>",
+                           "<marker start='1s'/>", "<asset-clip lane='1' offset='x'>", "</asset-clip>", "<!DOCTYPE fcpxml>",
+                           "&amp;", "&x;", "<", ">", "\x00"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.lists(_PIECES, max_size=30).map("".join)), st.sampled_from([None, "00:00:01:00", "x"]))
+def test_any_text_raises_only_chapterkit_errors(text, start):
+    from chapterkit.errors import ChapterkitError
+
+    try:
+        result = fcpxml.parse(text, ParseOptions(timeline_start=start))
+    except ChapterkitError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert len(result.chapters) >= 1 and all(c.start_ns >= 0 for c in result.chapters)

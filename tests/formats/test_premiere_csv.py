@@ -166,3 +166,22 @@ def test_generated_exports_read_back(rate_drop, utf16, markers):
     assert [(c.start_ns, c.title) for c in result.chapters] == want
     ranged = [(frames_to_ns(f, rate), frames_to_ns(f + n, rate)) for f, n, _, _ in markers if n]
     assert set(ranged) <= {(c.start_ns, c.end_ns) for c in result.chapters}
+
+
+_PIECES = st.sampled_from(["Marker Name\tDescription\tIn\tOut\tDuration\tMarker Type\t\n", "Marker Name,In,Out\n",
+                           "00:00:01:00", "00;01;00;00", "00;01;00;02", "99:99:99:99", "\t", ",", '"', "\n", "\r\n",
+                           "Chapter", "title", "\x00", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.lists(_PIECES, max_size=40).map("".join)),
+       st.sampled_from([Fraction(25), Fraction(30000, 1001)]), st.sampled_from([None, "00:00:10:00", "x"]))
+def test_any_text_raises_only_chapterkit_errors(text, fps, start):
+    from chapterkit.errors import ChapterkitError
+
+    try:
+        result = premiere_csv.parse(text, ParseOptions(fps=fps, timeline_start=start))
+    except ChapterkitError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert len(result.chapters) >= 1

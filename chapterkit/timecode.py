@@ -108,67 +108,101 @@ def nominal_fps(rate: Fraction) -> int:
     return -(-rate.numerator // rate.denominator) if rate.denominator != 1001 else round(rate)
 
 
+class SmpteClock:
+    """The SMPTE counter at one exact rate: labels to frame counts and back, fast.
+
+    Parsers make one per file (``SmpteClock(rate)``) so the rate's base and drop count are
+    looked up once, not per timecode; the module functions below make one per call.
+    """
+
+    __slots__ = ("rate", "base", "dropped")
+
+    def __init__(self, rate: Fraction) -> None:
+        self.rate = rate
+        self.base = nominal_fps(rate)
+        self.dropped = DROP_RATES.get(rate, 0)
+
+    def frames(self, text: str, drop: bool | None = None) -> int:
+        """``HH:MM:SS:FF`` (``;`` or ``.`` before FF, or all ``;``: drop-frame) to a frame count.
+
+        ``drop`` forces the counting (an EDL's ``FCM: DROP FRAME``); None reads it from the
+        separators. Raises ValueError naming what was expected.
+        """
+        match = _SMPTE.match(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a timecode (expected HH:MM:SS:FF)")
+        hours, sep1, minutes, sep2, seconds, sep3, frames = match.groups()
+        if drop is None:
+            drop = sep3 in ";." or sep1 == ";"
+        return self.count(int(hours), int(minutes), int(seconds), int(frames), drop)
+
+    def count(self, hours: int, minutes: int, seconds: int, frames: int, drop: bool = False) -> int:
+        """The frame count a label addresses; raises ValueError for a label that does not exist."""
+        base = self.base
+        if minutes > 59 or seconds > 59:
+            raise ValueError("minutes and seconds must be below 60")
+        if frames >= base:
+            raise ValueError(f"frame {frames} does not exist at {_rate_text(self.rate)} fps")
+        count = ((hours * 60 + minutes) * 60 + seconds) * base + frames
+        if not drop:
+            return count
+        dropped = self._drop()
+        if seconds == 0 and frames < dropped and minutes % 10:
+            raise ValueError(f"drop-frame counting skips frames 0-{dropped - 1} of minute {minutes}")
+        total_minutes = hours * 60 + minutes
+        return count - dropped * (total_minutes - total_minutes // 10)
+
+    def label(self, count: int, drop: bool = False) -> tuple[int, int, int, int]:
+        """``(hours, minutes, seconds, frames)`` of frame ``count`` (the inverse of :meth:`count`)."""
+        if count < 0:
+            raise ValueError("a frame count is never negative")
+        base = self.base
+        if drop:
+            dropped = self._drop()
+            per_minute = 60 * base - dropped          # 1798 at 29.97
+            per_ten = 10 * 60 * base - 9 * dropped    # 17982 at 29.97
+            tens, rest = divmod(count, per_ten)
+            # Put the skipped labels back: 9 minutes of each ten, and those before `rest`.
+            count += 9 * dropped * tens + (dropped * ((rest - dropped) // per_minute) if rest >= dropped else 0)
+        count, frames = divmod(count, base)
+        count, seconds = divmod(count, 60)
+        hours, minutes = divmod(count, 60)
+        return hours, minutes, seconds, frames
+
+    def _drop(self) -> int:
+        if not self.dropped:
+            raise ValueError(f"drop-frame timecode exists only at 29.97 and 59.94 fps, "
+                             f"not {_rate_text(self.rate)} (pass --fps 29.97 or 59.94)")
+        return self.dropped
+
+
 def label_to_frames(hours: int, minutes: int, seconds: int, frames: int, rate: Fraction,
                     drop: bool = False) -> int:
     """The frame count a label addresses; raises ValueError for a label that does not exist."""
-    base = nominal_fps(rate)
-    if minutes > 59 or seconds > 59:
-        raise ValueError("minutes and seconds must be below 60")
-    if frames >= base:
-        raise ValueError(f"frame {frames} does not exist at {_rate_text(rate)} fps")
-    count = ((hours * 60 + minutes) * 60 + seconds) * base + frames
-    if not drop:
-        return count
-    dropped = _drop(rate)
-    if seconds == 0 and frames < dropped and minutes % 10:
-        raise ValueError(f"drop-frame counting skips frames 0-{dropped - 1} of minute {minutes}")
-    total_minutes = hours * 60 + minutes
-    return count - dropped * (total_minutes - total_minutes // 10)
+    return SmpteClock(rate).count(hours, minutes, seconds, frames, drop)
 
 
 def frames_to_label(count: int, rate: Fraction, drop: bool = False) -> tuple[int, int, int, int]:
     """``(hours, minutes, seconds, frames)`` of frame ``count`` (the inverse of :func:`label_to_frames`)."""
-    if count < 0:
-        raise ValueError("a frame count is never negative")
-    base = nominal_fps(rate)
-    if drop:
-        dropped = _drop(rate)
-        per_minute = 60 * base - dropped          # 1798 at 29.97
-        per_ten = 10 * 60 * base - 9 * dropped    # 17982 at 29.97
-        tens, rest = divmod(count, per_ten)
-        # Put the skipped labels back: 9 minutes of each ten, and those before `rest`.
-        count += 9 * dropped * tens + (dropped * ((rest - dropped) // per_minute) if rest >= dropped else 0)
-    count, frames = divmod(count, base)
-    count, seconds = divmod(count, 60)
-    hours, minutes = divmod(count, 60)
-    return hours, minutes, seconds, frames
+    return SmpteClock(rate).label(count, drop)
 
 
 def parse_smpte(text: str, rate: Fraction, drop: bool | None = None) -> int:
-    """``HH:MM:SS:FF`` (``;`` or ``.`` before FF, or all ``;``: drop-frame) to a frame count.
-
-    ``drop`` forces the counting (an EDL's ``FCM: DROP FRAME``); None reads it from the
-    separators. Raises ValueError naming what was expected.
-    """
-    match = _SMPTE.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a timecode (expected HH:MM:SS:FF)")
-    hours, sep1, minutes, sep2, seconds, sep3, frames = match.groups()
-    if drop is None:
-        drop = sep3 in ";." or sep1 == ";"
-    return label_to_frames(int(hours), int(minutes), int(seconds), int(frames), rate, drop)
+    """A timecode to a frame count (see :meth:`SmpteClock.frames`)."""
+    return SmpteClock(rate).frames(text, drop)
 
 
 def format_smpte(count: int, rate: Fraction, drop: bool = False) -> str:
     """Frame ``count`` as ``HH:MM:SS:FF``, or ``HH:MM:SS;FF`` in drop-frame counting."""
-    hours, minutes, seconds, frames = frames_to_label(count, rate, drop)
+    hours, minutes, seconds, frames = SmpteClock(rate).label(count, drop)
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}{';' if drop else ':'}{frames:02d}"
 
 
 def frames_to_ns(count: int | Fraction, rate: Fraction) -> int:
-    """Where frame ``count`` starts, in ns: exact, halves rounded up."""
-    value = Fraction(count) * NS_PER_SECOND / rate
-    return int(value + Fraction(1, 2)) if value >= 0 else -int(-value + Fraction(1, 2))
+    """Where frame ``count`` starts, in ns: exact, halves rounded up (integer math, no Fraction made)."""
+    num = count.numerator * rate.denominator * NS_PER_SECOND
+    den = count.denominator * rate.numerator
+    return (2 * num + den) // (2 * den)
 
 
 def ns_to_frames(ns: int, rate: Fraction) -> int:
@@ -184,14 +218,6 @@ def smpte_to_ns(text: str, rate: Fraction, drop: bool | None = None) -> int:
 
 def is_drop_rate(rate: Fraction) -> bool:
     return rate in DROP_RATES
-
-
-def _drop(rate: Fraction) -> int:
-    try:
-        return DROP_RATES[rate]
-    except KeyError:
-        raise ValueError(f"drop-frame timecode exists only at 29.97 and 59.94 fps, "
-                         f"not {_rate_text(rate)} (pass --fps 29.97 or 59.94)") from None
 
 
 def _rate_text(rate: Fraction) -> str:

@@ -19,25 +19,28 @@ marker ends where the next chapter starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, UsageError
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.model import Chapter, ChapterList
-from chapterkit.timecode import format_clock, parse_rate, parse_smpte
+from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList
+from chapterkit.timecode import SmpteClock, format_clock, parse_rate
 
 
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """One marker as a file states it: exact seconds on the file's timeline."""
+class Marker(NamedTuple):
+    """One marker as a file states it, in the reader's time unit (frames, or seconds).
+
+    ``start`` is timeline time before the start timecode is subtracted; ``end`` is given
+    when the marker is a range. A tuple, not a dataclass: files hold tens of thousands.
+    """
 
     lineno: int
     line: str
-    start: Fraction              # seconds, timeline time (start timecode not yet subtracted)
+    start: int | Fraction
     title: str
-    end: Fraction | None = None  # seconds, when the marker is a range
+    end: int | Fraction | None = None
     color: str | None = None
 
 
@@ -52,13 +55,12 @@ def require_rate(options: ParseOptions, what: str) -> Fraction:
         raise UsageError(str(exc)) from None
 
 
-def timecode_option(text: str, rate: Fraction, drop: bool) -> Fraction:
-    """``--timeline-start`` in seconds, counted as the file counts (``drop``) unless it says ``;``."""
+def timecode_option(text: str, clock: SmpteClock, drop: bool) -> int:
+    """``--timeline-start`` in frames, counted as the file counts (``drop``) unless it says ``;``."""
     try:
-        frames = parse_smpte(text, rate, drop or None)
+        return clock.frames(text, drop or None)
     except ValueError as exc:
         raise UsageError(f"timeline start {text!r}: {exc}") from None
-    return frames / rate
 
 
 def color_key(color: str | None) -> str:
@@ -68,45 +70,54 @@ def color_key(color: str | None) -> str:
 
 
 def finish(markers: list[Marker], diagnostics: list[Diagnostic], options: ParseOptions,
-           timeline_start: Fraction, what: str) -> ParseResult:
-    """Markers to chapters (the steps in the module docstring); NoChaptersError when none is left."""
+           timeline_start: int | Fraction, what: str, unit: Fraction = Fraction(1)) -> ParseResult:
+    """Markers to chapters (the steps in the module docstring); NoChaptersError when none is left.
+
+    Times are in ``unit`` seconds (``1/rate`` when the reader counts frames), so the start is
+    subtracted exactly before anything is rounded to nanoseconds.
+    """
     wanted = color_key(options.marker_color) if options.marker_color else None
-    chapters: list[tuple[Fraction, Chapter]] = []
-    found = len(markers)
+    duration = options.duration_ns
+    kept: list[tuple[int, int | None, str]] = []
     for marker in markers:
         if wanted is not None and color_key(marker.color) != wanted:
             diagnostics.append(Diagnostic(
                 "other_color", f"marker {marker.title!r} is {marker.color or 'without a colour'}, "
                 f"not {options.marker_color}: left out", marker.lineno, marker.line, severity="info"))
             continue
-        start = marker.start - timeline_start
+        start = marker.start - timeline_start if timeline_start else marker.start
         if start < 0:
             diagnostics.append(Diagnostic(
-                "before_timeline_start", f"marker {marker.title!r} is {_clock(-start)} before the timeline "
-                f"start: left out", marker.lineno, marker.line))
+                "before_timeline_start", f"marker {marker.title!r} is {format_clock(_ns(-start, unit))} before "
+                "the timeline start: left out", marker.lineno, marker.line))
             continue
-        start_ns = _ns(start)
-        if options.duration_ns is not None and start_ns >= options.duration_ns and start_ns:
+        start_ns = _ns(start, unit)
+        if duration is not None and start_ns >= duration and start_ns:
             diagnostics.append(Diagnostic(
-                "beyond_duration", f"marker {marker.title!r} at {_clock(start)} is past the media's end",
+                "beyond_duration", f"marker {marker.title!r} at {format_clock(start_ns)} is past the media's end",
                 marker.lineno, marker.line))
             continue
-        end_ns = None if marker.end is None else max(start_ns, _ns(marker.end - timeline_start))
-        chapters.append((start, Chapter(start_ns, end_ns, marker.title)))
-    if not chapters:
-        reason = f"no {what} markers found" if not found else f"none of the {found} {what} markers is a chapter"
+        end_ns = None if marker.end is None else max(start_ns, _ns(marker.end - timeline_start, unit))
+        kept.append((start_ns, end_ns, marker.title))
+    if not kept:
+        reason = f"no {what} markers found" if not markers else \
+            f"none of the {len(markers)} {what} markers is a chapter"
         diagnostics.append(Diagnostic("no_chapters", reason, severity="error"))
         raise NoChaptersError(reason, diagnostics=sorted(diagnostics, key=lambda d: d.lineno))
-    chapters.sort(key=lambda pair: pair[0])
+    kept.sort(key=lambda item: item[0])  # stable: equal starts stay as written
+    # Ends as ChapterList would fill them (next start, else the duration), made here in one pass.
+    chapters = []
+    for index, (start_ns, end_ns, title) in enumerate(kept):
+        if end_ns is None:
+            end_ns = kept[index + 1][0] if index + 1 < len(kept) else (
+                duration if duration is not None and duration >= start_ns else None)
+        chapters.append(Chapter(start_ns, end_ns, title))
     diagnostics.sort(key=lambda d: d.lineno)
-    return ParseResult(ChapterList(tuple(c for _, c in chapters), duration_ns=options.duration_ns),
-                       tuple(diagnostics))
+    return ParseResult(ChapterList(tuple(chapters), duration_ns=duration), tuple(diagnostics))
 
 
-def _ns(seconds: Fraction) -> int:
-    value = seconds * 1_000_000_000
-    return int(value + Fraction(1, 2))
-
-
-def _clock(seconds: Fraction) -> str:
-    return format_clock(_ns(seconds))
+def _ns(value: int | Fraction, unit: Fraction) -> int:
+    """``value * unit`` seconds in ns, halves rounded up; integer math (ints have numerator too)."""
+    num = value.numerator * unit.numerator * NS_PER_SECOND
+    den = value.denominator * unit.denominator
+    return (2 * num + den) // (2 * den)

@@ -33,7 +33,7 @@ from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import SourceError
 from chapterkit.formats._markers import Marker, finish, require_rate, timecode_option
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.timecode import parse_smpte
+from chapterkit.timecode import SmpteClock
 
 name = "edl"
 extensions = (".edl",)
@@ -47,6 +47,8 @@ _EVENT = re.compile(rf"^(\d{{1,6}})\s+(\S.*?)\s+({_TC})\s+({_TC})\s+({_TC})\s+({
 #: CMX statements that are parts of an edit, never markers.
 _EDIT_STATEMENTS = ("M2 ", "AUD ", "SPLIT:", "EFFECTS NAME", "SWM ", "FRMC", ">>>")
 _LOC = re.compile(rf"^\s*\*\s*LOC:\s*({_TC})(?:\s+(\S+))?(?:\s+(.*?))?\s*$", re.IGNORECASE)
+#: Resolve's usual line, read in one match; anything else goes field by field (_RESOLVE).
+_RESOLVE_LINE = re.compile(r"^(?:.*?\s)?\|C:(?P<color>\S*)\s+\|M:(?P<name>.*?)\s*\|D:(?P<frames>\d+)$")
 _RESOLVE = re.compile(r"\|C:(?P<color>\S*)|\|M:(?P<name>.*?)(?=\s*\|D:\d|\s*$)|\|D:(?P<frames>\d+)")
 _DETECT = re.compile(rf"^\s*(?:\d{{1,6}}\s+\S.*?\s{_TC}\s+{_TC}\s+{_TC}\s+{_TC}\s*$"
                      rf"|\*\s*LOC:\s*{_TC})", re.MULTILINE | re.IGNORECASE)
@@ -60,6 +62,7 @@ def detect(text: str) -> bool:
 def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     """Every Resolve marker and locator, in timeline order (see the module docstring)."""
     rate = require_rate(options, "EDL")
+    clock = SmpteClock(rate)
     markers: list[Marker] = []
     diagnostics: list[Diagnostic] = []
     drop = False          # the FCM in force
@@ -73,7 +76,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         dropped = drop or ";" in tc
         any_drop |= dropped
         try:
-            return parse_smpte(tc, rate, dropped)
+            return clock.frames(tc, dropped)
         except ValueError as exc:
             raise SourceError(f"line {lineno}: {exc}; expected HH:MM:SS:FF at {rate} fps") from None
 
@@ -102,15 +105,14 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             close_event()
             events += 1
             source_in, source_out, record_in, record_out = match.group(3, 4, 5, 6)
+            # Only record in is a timeline position; the other three matched the timecode shape.
             event, marked = (lineno, frames(record_in, lineno, line), record_in, line), False
-            for tc in (source_in, source_out, record_out):  # every timecode must be one
-                frames(tc, lineno, line)
             continue
         match = _LOC.match(stripped)
         if match:
             tc, color, title = match.groups()
             at = frames(tc, lineno, line)
-            markers.append(Marker(lineno, line, at / rate, (title or "").strip(), None, color))
+            markers.append(Marker(lineno, line, at, (title or "").strip(), None, color))
             marked = True
             continue
         if "|M:" in stripped or "|C:" in stripped:
@@ -118,10 +120,11 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
                 diagnostics.append(Diagnostic("marker_without_event", "a Resolve marker line before any "
                                               "event has no position", lineno, line))
                 continue
-            fields = _resolve_fields(stripped)
+            match = _RESOLVE_LINE.match(stripped)
+            fields = match.groupdict() if match else _resolve_fields(stripped)
             length = int(fields["frames"]) if fields.get("frames") else 1
-            end = (event[1] + length) / rate if length > 1 else None
-            markers.append(Marker(lineno, line, event[1] / rate, (fields.get("name") or "").strip(), end,
+            end = event[1] + length if length > 1 else None
+            markers.append(Marker(lineno, line, event[1], (fields.get("name") or "").strip(), end,
                                   fields.get("color")))
             marked = True
             continue
@@ -130,7 +133,8 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
                                       "not an event, a Resolve marker or a * LOC: locator", lineno,
                                       line, severity="info" if known else "warning"))
     close_event()
-    return finish(markers, diagnostics, options, _timeline_start(markers, options, rate, any_drop), "EDL")
+    start = _timeline_start(markers, options, clock, any_drop)
+    return finish(markers, diagnostics, options, start, "EDL", unit=1 / rate)
 
 
 def _resolve_fields(line: str) -> dict[str, str]:
@@ -142,8 +146,9 @@ def _resolve_fields(line: str) -> dict[str, str]:
     return found
 
 
-def _timeline_start(markers, options, rate, drop):
+def _timeline_start(markers: list[Marker], options: ParseOptions, clock: SmpteClock, drop: bool) -> int:
+    """In frames: the option, else 01:00:00:00 when no marker is before it, else 0."""
     if options.timeline_start is not None:
-        return timecode_option(options.timeline_start, rate, drop)
-    hour = parse_smpte("01:00:00:00", rate, drop) / rate
+        return timecode_option(options.timeline_start, clock, drop)
+    hour = clock.count(1, 0, 0, 0, drop)
     return hour if markers and all(m.start >= hour for m in markers) else 0

@@ -41,6 +41,7 @@ from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import SourceError, UsageError
 from chapterkit.formats._markers import Marker, finish, timecode_option
 from chapterkit.formats.base import ParseOptions, ParseResult
+from chapterkit.timecode import SmpteClock
 
 name = "fcpxml"
 extensions = (".fcpxml", ".fcpxmld")
@@ -75,7 +76,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         reader.note("fps_ignored", f"--fps is ignored: the file states its frame rate ({rate} fps)", 0)
     reader.frame = 1 / rate if rate else None
     tc_start = reader.time(sequence, "tcStart", Fraction(0))
-    reader.walk(sequence, lambda t: t)
+    reader.walk(sequence, Fraction(0))
     taken = set(reader.visited)
     for element in root.iter():
         if element.tag == "marker" and element not in taken:
@@ -87,7 +88,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     if options.timeline_start is not None:
         if rate is None:
             raise UsageError("--timeline-start needs the sequence's frame rate, which this file does not state")
-        tc_start = timecode_option(options.timeline_start, rate, sequence.get("tcFormat") == "DF")
+        tc_start = timecode_option(options.timeline_start, SmpteClock(rate), sequence.get("tcFormat") == "DF") / rate
     return finish(reader.markers, reader.diagnostics, options, tc_start, "FCPXML chapter")
 
 
@@ -101,6 +102,7 @@ class _Reader:
         self.diagnostics: list[Diagnostic] = []
         self.visited: list[Element] = []
         self.frame: Fraction | None = None
+        self.cache: dict[str, Fraction] = {}
 
     def line(self, lineno: int) -> str:
         return self.text_lines[lineno - 1][:200] if 0 < lineno <= len(self.text_lines) else ""
@@ -112,11 +114,15 @@ class _Reader:
         value = element.get(attribute)
         if value is None:
             return default
+        known = self.cache.get(value)
+        if known is not None:
+            return known
         match = _TIME.match(value)
         if not match or match.group(2) == "0":
             raise SourceError(f"line {self.lines.get(element, 0)}: <{element.tag} {attribute}={value!r}>: "
                               "expected rational seconds such as 1001/30000s or 3600s")
-        return Fraction(int(match.group(1)), int(match.group(2) or 1))
+        time = self.cache[value] = Fraction(int(match.group(1)), int(match.group(2) or 1))
+        return time
 
     def rate(self, fmt: Element | None) -> Fraction | None:
         duration = None if fmt is None else self.time(fmt, "frameDuration", None)
@@ -124,28 +130,33 @@ class _Reader:
             raise SourceError(f"line {self.lines.get(fmt, 0)}: frameDuration must be positive")
         return None if duration is None else 1 / duration
 
-    def walk(self, element: Element, to_parent) -> None:
-        """Markers of ``element`` (whose local time ``to_parent`` maps to sequence time), then its story."""
+    def walk(self, element: Element, shift: Fraction) -> None:
+        """Markers of ``element``, then its story. ``shift`` maps its local time to sequence time.
+
+        Every level maps ``t`` to ``offset + (t - start)``, a translation, so the whole chain
+        is one sum: sequence time = local time + shift.
+        """
         start = self.time(element, "start", Fraction(0))
         duration = self.time(element, "duration", None)
+        used = None if duration is None else (start, start + duration)
         for child in element:
             if child.tag == "chapter-marker":
                 self.visited.append(child)
-                self.marker(child, element, start, duration, to_parent)
+                self.marker(child, element, used, shift)
             elif child.tag == "marker":
                 continue  # noted once, after the walk
             elif child.tag in _STORY:
                 offset = self.time(child, "offset", Fraction(0))
                 local_start = Fraction(0) if child.tag == "spine" else self.time(child, "start", Fraction(0))
-                self.walk(child, lambda t, o=offset, s=local_start, up=to_parent: up(o + (t - s)))
+                self.walk(child, shift + offset - local_start)
 
-    def marker(self, element, holder, start, duration, to_parent) -> None:
+    def marker(self, element: Element, holder: Element, used, shift: Fraction) -> None:
         lineno = self.lines.get(element, 0)
         at = self.time(element, "start", None)
         if at is None:
             raise SourceError(f"line {lineno}: <chapter-marker> has no start")
         title = element.get("value", "")
-        if duration is not None and not start <= at < start + duration:
+        if used is not None and not used[0] <= at < used[1]:
             self.diagnostics.append(Diagnostic(
                 "outside_clip", f"chapter marker {title!r} is outside the used part of its <{holder.tag}> "
                 f"(trimmed away): left out", lineno, self.line(lineno)))
@@ -153,8 +164,8 @@ class _Reader:
         length = self.time(element, "duration", Fraction(0))
         if length < 0:
             raise SourceError(f"line {lineno}: <chapter-marker> duration is negative")
-        end = to_parent(at + length) if self.frame is not None and length > self.frame else None
-        self.markers.append(Marker(lineno, self.line(lineno), to_parent(at), title, end))
+        end = at + length + shift if self.frame is not None and length > self.frame else None
+        self.markers.append(Marker(lineno, self.line(lineno), at + shift, title, end))
 
 
 def _parse_xml(text: str) -> tuple[Element, dict[Element, int]]:

@@ -25,7 +25,7 @@ from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import SourceError, UsageError
 from chapterkit.formats._markers import Marker, finish, require_rate, timecode_option
 from chapterkit.formats.base import ParseOptions, ParseResult
-from chapterkit.timecode import parse_smpte
+from chapterkit.timecode import SmpteClock
 
 name = "premiere-csv"
 extensions = (".csv",)
@@ -49,6 +49,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     if options.marker_color:
         raise UsageError("Premiere's marker export does not record colours: --marker-color cannot select")
     rate = require_rate(options, "Premiere marker")
+    clock = SmpteClock(rate)
     text = text.lstrip("\ufeff")
     header = _header_line(text)
     if header is None:
@@ -73,7 +74,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             start_tc = cell("in")
             if not start_tc:
                 raise SourceError(f"line {lineno}: no In timecode; expected HH:MM:SS:FF in column In")
-            start = _frames(start_tc, rate, lineno)
+            start = _frames(start_tc, clock, lineno)
             any_drop |= ";" in start_tc
             title = cell("marker name") or " ".join(cell("description").split())
             if not title:
@@ -81,16 +82,15 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
                                               lineno, line, severity="info"))
             end = None
             duration_tc, out_tc = cell("duration"), cell("out")
-            if duration_tc and _frames(duration_tc, rate, lineno, drop=False) > 0:
-                end_frames = _frames(out_tc, rate, lineno) if out_tc else start + _frames(duration_tc, rate, lineno, False)
-                if end_frames < start:
+            if duration_tc and _frames(duration_tc, clock, lineno, drop=False) > 0:
+                end = _frames(out_tc, clock, lineno) if out_tc else start + _frames(duration_tc, clock, lineno, False)
+                if end < start:
                     raise SourceError(f"line {lineno}: Out {out_tc} is before In {start_tc}")
-                end = end_frames / rate
-            markers.append(Marker(lineno, line, start / rate, title, end))
+            markers.append(Marker(lineno, line, start, title, end))
     except csv.Error as exc:
         raise SourceError(f"line {reader.line_num}: {exc}") from None
-    start = timecode_option(options.timeline_start, rate, any_drop) if options.timeline_start else 0
-    return finish(markers, diagnostics, options, start, "Premiere")
+    start = timecode_option(options.timeline_start, clock, any_drop) if options.timeline_start else 0
+    return finish(markers, diagnostics, options, start, "Premiere", unit=1 / rate)
 
 
 def _header_line(text: str) -> str | None:
@@ -107,8 +107,8 @@ def _columns(row: list[str], lineno: int) -> dict[str, int]:
     return columns
 
 
-def _frames(tc: str, rate, lineno: int, drop: bool | None = None) -> int:
+def _frames(tc: str, clock: SmpteClock, lineno: int, drop: bool | None = None) -> int:
     try:
-        return parse_smpte(tc, rate, drop)
+        return clock.frames(tc, drop)
     except ValueError as exc:
         raise SourceError(f"line {lineno}: {exc}; expected HH:MM:SS:FF at the sequence's frame rate") from None

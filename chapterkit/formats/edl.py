@@ -100,7 +100,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             else:
                 drop = mode == "DROP FRAME"
             continue
-        match = _EVENT.match(stripped)
+        match = _EVENT.match(stripped) if stripped[0].isdigit() else None
         if match:
             close_event()
             events += 1
@@ -108,7 +108,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             # Only record in is a timeline position; the other three matched the timecode shape.
             event, marked = (lineno, frames(record_in, lineno, line), record_in, line), False
             continue
-        match = _LOC.match(stripped)
+        match = _LOC.match(stripped) if stripped[0] == "*" else None
         if match:
             tc, color, title = match.groups()
             at = frames(tc, lineno, line)

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 from chapterkit.formats import edl, fcpxml, premiere_csv
 from chapterkit.formats.base import ParseOptions
-from chapterkit.timecode import format_smpte, parse_smpte, smpte_to_ns
+from chapterkit.timecode import SmpteClock, format_smpte, smpte_to_ns
 
 NTSC = Fraction(30000, 1001)
 
@@ -110,7 +110,8 @@ def readers(count: int) -> None:
 
 def timecodes(count: int = 20_000) -> None:
     labels = [format_smpte(index * 53, NTSC, True) for index in range(count)]
-    rows = [("chapterkit.timecode", lambda: [parse_smpte(t, NTSC) for t in labels],
+    clock = SmpteClock(NTSC)
+    rows = [("chapterkit SmpteClock", lambda: [clock.frames(t) for t in labels],
              smpte_to_ns("10:00:00;00", NTSC) / 1e9)]
     try:
         import timecode as tc_lib

@@ -15,13 +15,15 @@ minutes 0, 10, 20, ..., so labels stay within a frame or two of the wall clock.
 Why not a library (measured on 2026-12-03, see bench/RESULTS.md "Editor marker
 exports"): ``timecode`` 1.5.1 counts frames right but its seconds divide by the
 integer base (``10:00:00;00`` at 29.97 DF is 35964.03 s instead of 35999.964 s;
-29.97 NDF drifts 36 s in 10 h) and it reads every 29.97 label as drop-frame unless
-told otherwise; OpenTimelineIO's ``opentime`` 0.18 is exact in frames but takes a
-float rate, returns float seconds and is a 2.8 MB compiled wheel. Neither refuses a
-label that drop-frame counting skips (``00:01:00;00``): both silently read it as
-the next frame. The arithmetic below is ten lines, exact in
-:class:`~fractions.Fraction` and 5-10x faster; tests check it against a brute-force
-walk of the counter and against ``opentime``.
+29.97 NDF drifts 36 s in 10 h), it reads every 29.97 label as drop-frame unless told
+otherwise, and it is 2.6x slower than :class:`SmpteClock`. OpenTimelineIO's
+``opentime`` 0.18 is exact in frames and 2.4x faster per label (C++), but it takes a
+float rate, returns float seconds and is a 2.8 MB compiled wheel for ten lines of
+integer arithmetic. Neither refuses a label that drop-frame counting skips
+(``00:01:00;00``): both silently read it as the next frame, where an editor's file
+with such a label is corrupt. So the counting is here, exact in integers and
+:class:`~fractions.Fraction`; ``opentime`` is the tests' cross-check (a test
+dependency), besides a brute-force walk of the counter.
 """
 
 from __future__ import annotations

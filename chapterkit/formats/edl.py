@@ -22,7 +22,8 @@ Why not ``pycmx`` (1.5.1, measured 2026-12-03): it splits lines into CMX stateme
 takes the first line as the title whether or not it is one (an EDL without ``TITLE:``
 loses its first event), returns Resolve's marker lines and locators as unparsed text
 anyway, and does no timecode math; the statements needed here are three regular
-expressions. ``bench/bench_editors.py`` times both (ours reads about 3x faster).
+expressions. ``bench/bench_editors.py`` times both: reading the markers takes 0.7-0.9x the
+time pycmx takes to split the same file into statements.
 """
 
 from __future__ import annotations

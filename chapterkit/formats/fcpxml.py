@@ -35,13 +35,16 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from typing import TYPE_CHECKING
 
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import SourceError, UsageError
 from chapterkit.formats._markers import Marker, finish, timecode_option
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.timecode import SmpteClock
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 name = "fcpxml"
 extensions = (".fcpxml", ".fcpxmld")
@@ -170,6 +173,8 @@ class _Reader:
 
 def _parse_xml(text: str) -> tuple[Element, dict[Element, int]]:
     """The tree and each element's line; entity declarations are refused (see the docstring)."""
+    from xml.etree.ElementTree import ParseError, TreeBuilder  # imported here: start-up stays light
+
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import DefusedXMLParser
 

@@ -18,9 +18,6 @@ start is ``00:00:00:00`` (Premiere's default) unless ``--timeline-start`` says o
 
 from __future__ import annotations
 
-import csv
-import io
-
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import SourceError, UsageError
 from chapterkit.formats._markers import Marker, finish, require_rate, timecode_option
@@ -54,6 +51,9 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     header = _header_line(text)
     if header is None:
         raise SourceError("empty file: expected Premiere's header row (" + ", ".join(COLUMNS) + ")")
+    import csv  # imported here: start-up stays light
+    import io
+
     delimiter = "\t" if "\t" in header else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     markers: list[Marker] = []
@@ -70,7 +70,8 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
                 columns = _columns(row, lineno)
                 continue
             line = (delimiter.join(row))[:200]
-            cell = lambda key: row[columns[key]].strip() if key in columns and columns[key] < len(row) else ""  # noqa: E731
+            cell = lambda key: (row[columns[key]].strip()  # noqa: E731
+                                if key in columns and columns[key] < len(row) else "")
             start_tc = cell("in")
             if not start_tc:
                 raise SourceError(f"line {lineno}: no In timecode; expected HH:MM:SS:FF in column In")

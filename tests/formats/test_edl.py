@@ -212,7 +212,8 @@ def test_generated_locator_lists_read_back(rate_drop, markers):
     assert [(c.start_ns, c.title) for c in result.chapters] == [(frames_to_ns(f, rate), t) for f, t in markers]
 
 
-_PIECES = st.sampled_from(["TITLE: x\n", "FCM: DROP FRAME\n", "FCM: NON-DROP FRAME\n", "001  001  V  C  ", "01:00:00:00 ",
+_PIECES = st.sampled_from(["TITLE: x\n", "FCM: DROP FRAME\n", "FCM: NON-DROP FRAME\n", "001  001  V  C  ",
+                           "01:00:00:00 ",
                            "01:00:00;00 ", "00:01:00;00 ", "99:99:99:99 ", " |C:ResolveColorBlue", " |M:", "name",
                            " |D:", "5", "* LOC: ", "RED ", "\n", "\r\n", "\t", "|", "*", "\x00", "é"])
 

@@ -108,14 +108,16 @@ def test_no_chapter_marker_is_no_chapters_and_plain_markers_are_notes():
 
 
 LAUGHS = ('<?xml version="1.0"?><!DOCTYPE fcpxml [<!ENTITY a "aaaaaaaaaa">' + "".join(
-    f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)) + ']><fcpxml><x v="&i;"/></fcpxml>')
+    f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+    + ']><fcpxml><x v="&i;"/></fcpxml>')
 
 
 @pytest.mark.parametrize("text", [
     LAUGHS,
     '<?xml version="1.0"?><!DOCTYPE fcpxml [<!ENTITY e SYSTEM "file:///etc/passwd">]><fcpxml>&e;</fcpxml>',
     '<?xml version="1.0"?><!DOCTYPE fcpxml [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]><fcpxml/>',
-    '<?xml version="1.0"?><!DOCTYPE fcpxml [<!ENTITY big "' + "x" * 10000 + '">]><fcpxml>' + "&big;" * 10000 + "</fcpxml>",
+    '<?xml version="1.0"?><!DOCTYPE fcpxml [<!ENTITY big "' + "x" * 10000 + '">]><fcpxml>'
+    + "&big;" * 10000 + "</fcpxml>",
 ], ids=["billion-laughs", "external-entity", "parameter-entity", "quadratic-blowup"])
 def test_xml_attacks_are_refused_quickly(text):
     with pytest.raises(SourceError, match="declares entities"):
@@ -149,7 +151,8 @@ def test_detect_claims_no_other_fixture(path):
 # -- the CLI ---------------------------------------------------------------------------
 
 def test_cli_reads_a_file_and_a_bundle_without_fps():
-    for path in (fixture_path("formats", "fcpxml", "nested_2997.fcpxml"), fixture_path("formats", "fcpxml", "bundle.fcpxmld")):
+    for name in ("nested_2997.fcpxml", "bundle.fcpxmld"):
+        path = fixture_path("formats", "fcpxml", name)
         done = CliRunner().invoke(cli, ["parse", str(path), "--to", "json"])
         assert done.exit_code == 0, done.output
     assert '"Agenda"' in done.output and "4.92" in done.output
@@ -195,7 +198,8 @@ _PIECES = st.sampled_from(["<fcpxml>", "</fcpxml>", "<project>", "</project>", "
                            "</sequence>", "<spine>", "</spine>", "<format id='r1' frameDuration='1/0s'/>",
                            "<format id='r1' frameDuration='1/25s'/>", "<gap offset='0s' duration='9s'>", "</gap>",
                            "<chapter-marker start='2s' value='x'/>", "<chapter-marker start='-2s'/>",
-                           "<marker start='1s'/>", "<asset-clip lane='1' offset='x'>", "</asset-clip>", "<!DOCTYPE fcpxml>",
+                           "<marker start='1s'/>", "<asset-clip lane='1' offset='x'>", "</asset-clip>",
+                           "<!DOCTYPE fcpxml>",
                            "&amp;", "&x;", "<", ">", "\x00"])
 
 

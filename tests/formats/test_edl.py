@@ -231,3 +231,14 @@ def test_any_text_raises_only_chapterkit_errors(text, fps, color, start):
         assert "\n" not in str(exc)
         return
     assert len(result.chapters) >= 1 and all(c.start_ns >= 0 for c in result.chapters)
+
+
+def test_utf16_with_bom_and_a_known_duration():
+    from chapterkit.sources import decode
+
+    text = EVENT.format(n=1, tc="01:00:00:00", color="Blue", title="Zéro") + \
+        EVENT.format(n=2, tc="01:00:50:00", color="Blue", title="Past the end")
+    decoded = decode(text.replace("\n", "\r\n").encode("utf-16"))
+    result = edl.parse(decoded, ParseOptions(fps=Fraction(25), duration_ns=40 * S))
+    assert [(c.start_ns, c.end_ns, c.title) for c in result.chapters] == [(0, 40 * S, "Zéro")]
+    assert [(d.lineno, d.code) for d in result.diagnostics] == [(4, "beyond_duration")]

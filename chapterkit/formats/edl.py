@@ -68,9 +68,8 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     diagnostics: list[Diagnostic] = []
     drop = False          # the FCM in force
     any_drop = False      # any drop-frame counting in the file (for the default start)
-    event = None          # (lineno, record-in frames) of the event the comments belong to
+    event = None          # (lineno, record-in frames, record-in text, line) of the current event
     marked = True         # whether that event has a marker yet
-    events = 0
 
     def frames(tc: str, lineno: int, line: str) -> int:
         nonlocal any_drop
@@ -79,7 +78,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         try:
             return clock.frames(tc, dropped)
         except ValueError as exc:
-            raise SourceError(f"line {lineno}: {exc}; expected HH:MM:SS:FF at {rate} fps") from None
+            raise SourceError(f"line {lineno}: {exc}; expected HH:MM:SS:FF") from None
 
     def close_event() -> None:
         if event is not None and not marked:
@@ -104,9 +103,8 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         match = _EVENT.match(stripped) if stripped[0].isdigit() else None
         if match:
             close_event()
-            events += 1
-            source_in, source_out, record_in, record_out = match.group(3, 4, 5, 6)
-            # Only record in is a timeline position; the other three matched the timecode shape.
+            # Only record in (the third timecode) is a timeline position; the others matched the shape.
+            record_in = match.group(5)
             event, marked = (lineno, frames(record_in, lineno, line), record_in, line), False
             continue
         match = _LOC.match(stripped) if stripped[0] == "*" else None

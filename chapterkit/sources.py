@@ -36,6 +36,8 @@ def decode(data: bytes, *, path: str = STDIN) -> str:
 def read_text(path: str | os.PathLike[str]) -> str:
     """The decoded text of ``path``, or of standard input when ``path`` is ``-``."""
     name = os.fspath(path)
+    if name != STDIN and os.path.isfile(os.path.join(name, "Info.fcpxml")):
+        name = os.path.join(name, "Info.fcpxml")  # a .fcpxmld bundle (Final Cut Pro 10.6+) is a folder
     try:
         if name == STDIN:
             data = sys.stdin.buffer.read()

@@ -23,8 +23,8 @@ from __future__ import annotations
 import os
 
 from chapterkit.errors import FormatDetectionError, UsageError
-from chapterkit.formats import (audacity, cue, description, ffmetadata, jsonformat, mkvxml, mp4chaps, ogm, podcast,
-                                psc, webvtt, ytdlp)
+from chapterkit.formats import (audacity, cue, description, edl, fcpxml, ffmetadata, jsonformat, mkvxml, mp4chaps, ogm,
+                                podcast, premiere_csv, psc, webvtt, ytdlp)
 from chapterkit.formats.base import ChapterFormat, ParseOptions, ParseResult
 
 FORMATS: dict[str, ChapterFormat] = {
@@ -39,6 +39,9 @@ FORMATS: dict[str, ChapterFormat] = {
     cue.name: cue,
     audacity.name: audacity,
     ytdlp.name: ytdlp,
+    edl.name: edl,  # editors' marker exports: read only
+    premiere_csv.name: premiere_csv,
+    fcpxml.name: fcpxml,
     description.name: description,  # free text: must stay last for detection
 }
 

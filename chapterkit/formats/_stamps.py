@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from chapterkit.model import NS_PER_SECOND
+from chapterkit.timecode import frames_to_ns, is_drop_rate, label_to_frames
 
 _D = "[0-9\uff10-\uff19]"  # ASCII or full-width digit; NFKC makes the latter ASCII
 _COLON = "[:\uff1a]"
@@ -94,10 +95,14 @@ def _evaluate(match: re.Match[str], fps: Fraction | None) -> Stamp:
     frames = int(g["ff"])
     if fps is None:
         return Stamp(*span, ns, frames_dropped=True)
-    if frames >= -(-fps.numerator // fps.denominator):
-        return Stamp(*span, None, "bad_frames", f"{text}: frame {frames} does not exist at {fps} fps")
-    # Exact: frame n of a second starts n/fps s in (SMPTE drop-frame labels read the same way).
-    return Stamp(*span, ns + round(Fraction(frames) * NS_PER_SECOND / fps))
+    # A timecode addresses a frame: frames / fps, exact (chapterkit.timecode). ';' is drop-frame
+    # counting where the rate has one (29.97, 59.94); elsewhere it is just a separator.
+    drop = g["fsep"] in ";\uff1b" and is_drop_rate(fps)
+    try:
+        count = label_to_frames(hours, minutes, seconds, frames, fps, drop)
+    except ValueError as exc:
+        return Stamp(*span, None, "bad_frames", f"{text}: {exc}")
+    return Stamp(*span, frames_to_ns(count, fps))
 
 
 def format_stamp(ns: int) -> str:

@@ -27,6 +27,7 @@ from chapterkit.formats._stamps import format_stamp
 from chapterkit.formats._text import BIDI_MARKS, clean_title, logical_lines
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, ChapterList
+from chapterkit.timecode import parse_rate
 
 name = "youtube"
 extensions = (".txt", ".description")
@@ -181,12 +182,9 @@ def _frame_rate(fps: object) -> Fraction | None:
     if fps is None:
         return None
     try:
-        rate = Fraction(fps)  # type: ignore[arg-type]
-    except (TypeError, ValueError, ZeroDivisionError):
-        rate = Fraction(0)
-    if rate <= 0:
-        raise UsageError(f"frame rate {fps!r} is not a positive number")
-    return rate
+        return parse_rate(fps)  # type: ignore[arg-type]  # 29.97 is 30000/1001
+    except ValueError:
+        raise UsageError(f"frame rate {fps!r} is not a positive number") from None
 
 
 # -- blocks ----------------------------------------------------------------------------

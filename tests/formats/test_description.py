@@ -175,8 +175,9 @@ def test_four_fields_are_smpte_frames_never_days():
 def test_smpte_frames_are_exact_with_fps():
     fps = Fraction(30000, 1001)
     chapters, diagnostics = parse("00:00:00:00 A\n00:00:20:15 B\n00:00:40;01 C\n", fps=fps)
-    assert chapters[1][0] == 20 * S + round(Fraction(15) * S / fps) == 20 * S + 500_500_000
-    assert chapters[2][0] == 40 * S + 33_366_667
+    # A timecode addresses a frame: 00:00:20:15 is frame 615, at 615 * 1001/30000 s (not 20 s + 15/29.97).
+    assert chapters[1][0] == round(Fraction(615) * S / fps) == 20 * S + 520_500_000
+    assert chapters[2][0] == 40 * S + 73_366_667  # drop-frame, minute 0: nothing skipped yet
     assert diagnostics == []
 
 

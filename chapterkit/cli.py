@@ -167,27 +167,44 @@ def convert(source, to_format, from_format, output):
 
 
 @cli.command()
-@click.argument("media")
-@click.option("--chapters", "source", required=True, help="The chapter source to compare with.")
+@click.argument("media", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--chapters", "source", type=click.Path(dir_okay=False, allow_dash=True),
+              help="The chapter source to compare with (default: each file's sidecar, as batch finds it).")
 @click.option("--from", "from_format", default=None, help="Format of the chapter source.")
 @click.option("--tolerance", help="Allowed drift: 250ms, 0.25s or 2 (seconds). Default: the source's precision.")
 @click.option("--readers", help="Comma-separated readers to use (default: all that apply).")
 @click.option("--report", "report_format", type=click.Choice(["text", "json", "junit", "github"]), default="text")
 @click.option("--lenient", is_flag=True, help="Parse the source leniently.")
-@click.option("-o", "--output", help="Write the report here instead of stdout.")
+@click.option("--report-file", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+@click.option("-o", "legacy_output", hidden=True, type=click.Path(dir_okay=False),
+              help="Deprecated spelling of --report-file.")
+@click.option("--strict", is_flag=True, help="Several files: warnings are findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Several files: only the problems and the verdict line.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 @click.pass_context
-def verify(ctx, media, source, from_format, tolerance, readers, report_format, lenient, output, ffmpeg_path):
-    """Check that MEDIA carries the chapters of a source; exit 1 on any drift."""
+def verify(ctx, media, source, from_format, tolerance, readers, report_format, lenient, report_file, legacy_output,
+           strict, quiet, ffmpeg_path):
+    """Check that each MEDIA carries the chapters of its source; exit 1 on any drift."""
     from chapterkit import reports
     from chapterkit.verify import parse_tolerance, verify_file
 
+    if legacy_output:
+        click.echo("chapterkit: warning: verify -o is deprecated; use --report-file", err=True)
+        report_file = report_file or legacy_output
+    if len(media) > 1 or source is None:
+        from chapterkit.cli_batch import verify_many
+
+        ctx.exit(verify_many(media, source, from_format, tolerance, readers, report_format, lenient, report_file,
+                             strict, quiet, ffmpeg_path))
     expected = _load(source, from_format, _parse_options(None, lenient))
-    report = verify_file(media, expected, readers=_split(readers),
+    report = verify_file(media[0], expected, readers=_split(readers),
                          tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
                          ffmpeg=ffmpeg_path)
-    _emit(reports.render(report, report_format, color=output is None and sys.stdout.isatty(),
-                         summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), output)
+    _emit(reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
+                         and not os.environ.get("NO_COLOR"),
+                         summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), report_file)
+    if report_file:
+        click.echo(f"chapterkit: {reports.verdict(report)}", err=True)
     ctx.exit(report.exit_code)
 
 
@@ -245,36 +262,6 @@ def embed(media, source, from_format, output, in_place, lenient, keep_title, tit
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("-o", "--out-dir", help="Write each chaptered file here, under its own name.")
-@click.option("--in-place", is_flag=True, help="Replace each media file atomically.")
-@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1), default=lambda: min(4, os.cpu_count() or 1),
-              show_default="min(4, CPUs)", help="Files embedded at once.")
-@click.option("--recursive", is_flag=True, help="Also look in subfolders (not hidden ones).")
-@click.option("--lenient", is_flag=True, help="Repair chapter lists instead of refusing them.")
-@click.option("--no-verify", is_flag=True, help="Skip reading each result back.")
-@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text",
-              help="Summary on stdout: text, or JSON (schema chapterkit.batch/1).")
-@click.option("--report-file", help="Also write the JSON report to this file.")
-@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-@click.pass_context
-def batch(ctx, folder, out_dir, in_place, workers, recursive, lenient, no_verify, report_format, report_file,
-          ffmpeg_path):
-    """Embed each media file's sidecar chapters (clip.chapters.txt, clip.ffmeta, ...) in FOLDER."""
-    from chapterkit import batch as batching
-    from chapterkit.sources import write_text_atomic
-
-    jobs = batching.find_jobs(folder, recursive=recursive)
-    report = batching.run(jobs, out_dir=out_dir, in_place=in_place, workers=workers, lenient=lenient,
-                          verify=not no_verify, ffmpeg=ffmpeg_path,
-                          progress=lambda *args: click.echo(batching.cli_progress(*args), err=True))
-    if report_file:
-        write_text_atomic(report_file, batching.render_json(report))
-    click.echo(batching.render_json(report) if report_format == "json" else batching.render_text(report), nl=False)
-    ctx.exit(report.exit_code)
-
-
-@cli.command()
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to check.")
 def doctor(ffmpeg_path):
     """Show which FFmpeg is used and how each container gets its chapters."""
@@ -283,6 +270,12 @@ def doctor(ffmpeg_path):
 
     click.echo(doctor_report(ffmpeg_path))
     find_ffmpeg(ffmpeg_path)  # an unusable FFmpeg: the report above, then exit 2 with the reason
+
+
+from chapterkit.cli_batch import batch, report  # noqa: E402  (the folder commands)
+
+cli.add_command(batch)
+cli.add_command(report)
 
 
 def _split(value: str | None) -> list[str] | None:

@@ -115,6 +115,12 @@ def _load(source: str, from_format: str | None, options):
     return result.chapters
 
 
+def _refuse_existing(output: str | None, force: bool) -> None:
+    """An existing output file is replaced only with --force (a report file is always replaced)."""
+    if output and output != "-" and not force and os.path.lexists(output):
+        raise UsageError("exists; --force replaces it", path=output, verb="writing")
+
+
 def _emit(text: str, output: str | None) -> None:
     from chapterkit.sources import write_text_atomic
 
@@ -131,16 +137,18 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("source")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--to", "to_format", default=None, help="Output format (default: a readable table).")
 @click.option("--from", "from_format", default=None, help="Input format (default: detected).")
 @click.option("--duration", type=_Duration(), help="Media duration (seconds or H:MM:SS).")
 @click.option("--lenient", is_flag=True, help="Repair the list instead of refusing it.")
 @click.option("--fps", help="Frame rate for HH:MM:SS:FF stamps (25, 29.97, 30000/1001).")
 @click.option("--split-flattened", is_flag=True, help="Accept several stamps on one line.")
-@click.option("-o", "--output", help="Write here instead of stdout.")
-def parse(source, to_format, from_format, duration, lenient, fps, split_flattened, output):
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def parse(source, to_format, from_format, duration, lenient, fps, split_flattened, output, force):
     """Parse a chapter list (a path, or - for stdin) and print it."""
+    _refuse_existing(output, force)
     chapters = _load(source, from_format, _parse_options(duration, lenient, fps, split_flattened))
     if to_format:
         from chapterkit import formats
@@ -153,12 +161,14 @@ def parse(source, to_format, from_format, duration, lenient, fps, split_flattene
 
 
 @cli.command()
-@click.argument("source")
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--to", "to_format", required=True, help="Output format.")
 @click.option("--from", "from_format", default=None, help="Input format (default: detected).")
-@click.option("-o", "--output", help="Write here instead of stdout.")
-def convert(source, to_format, from_format, output):
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def convert(source, to_format, from_format, output, force):
     """Convert a chapter list from one format to another."""
+    _refuse_existing(output, force)
     from chapterkit import formats
 
     formats.get_format(to_format)  # fail on a bad name before reading anything
@@ -209,7 +219,7 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
 
 
 @cli.command()
-@click.argument("media")
+@click.argument("media", type=click.Path(dir_okay=False))
 @click.option("--reader", "reader", help="Show only this reader's view.")
 @click.option("--to", "to_format", default=None, help="Export through a chapter format (e.g. youtube).")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
@@ -234,23 +244,26 @@ def show(media, reader, to_format, ffmpeg_path):
 
 
 @cli.command()
-@click.argument("media")
-@click.option("--chapters", "source", required=True, help="The chapter source to embed.")
+@click.argument("media", type=click.Path(dir_okay=False))
+@click.option("--chapters", "source", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="The chapter source to embed.")
 @click.option("--from", "from_format", default=None, help="Format of the chapter source.")
-@click.option("-o", "--output", help="Write the chaptered file here.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the chaptered file here.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("--in-place", is_flag=True, help="Replace MEDIA atomically.")
 @click.option("--lenient", is_flag=True, help="Repair the chapter list instead of refusing it.")
 @click.option("--keep-title", is_flag=True, help="Keep the file's title (the default).")
 @click.option("--title", help="Set the file's title.")
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-def embed(media, source, from_format, output, in_place, lenient, keep_title, title, no_verify, ffmpeg_path):
+def embed(media, source, from_format, output, force, in_place, lenient, keep_title, title, no_verify, ffmpeg_path):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
 
     if bool(output) == in_place:
         raise Usage("give exactly one of -o OUT and --in-place")
+    _refuse_existing(output, force)
     if keep_title and title is not None:
         raise Usage("--keep-title and --title exclude each other")
     chapters = _load(source, from_format, _parse_options(None, lenient))

@@ -54,9 +54,15 @@ class Progress:
         if not quiet and total and (want_bar() if bar is None else bar):
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True,
+            try:
+                width = os.get_terminal_size(sys.stderr.fileno()).columns
+            except (OSError, ValueError):
+                width = 0
+            # A terminal that reports no size (a bare pseudo-terminal) would get an empty bar.
+            sized = {"dynamic_ncols": True} if width else {"ncols": int(os.environ.get("COLUMNS") or 80)}
+            self.bar = tqdm(total=total, unit="file", file=sys.stderr, **sized,
                             colour="green" if color else None, leave=True,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} files [{elapsed}<{remaining}] {postfix}")
+                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} files [{elapsed}<{remaining}]")
 
     def __call__(self, outcome: Outcome) -> None:
         self.done += 1
@@ -64,7 +70,7 @@ class Progress:
         if self.bar is not None:
             if bad:
                 self.bar.write(line(self.done, self.total, outcome, self.color), file=sys.stderr)
-            self.bar.set_postfix_str(outcome.job.name, refresh=False)
+            self.bar.set_description_str(outcome.job.name, refresh=False)
             self.bar.update(1)
         elif not self.quiet:
             click.echo(line(self.done, self.total, outcome, self.color), err=True)

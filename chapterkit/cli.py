@@ -137,14 +137,14 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("source", type=click.Path(allow_dash=True))
 @click.option("--to", "to_format", default=None, help="Output format (default: a readable table).")
 @click.option("--from", "from_format", default=None, help="Input format (default: detected).")
 @click.option("--duration", type=_Duration(), help="Media duration (seconds or H:MM:SS).")
 @click.option("--lenient", is_flag=True, help="Repair the list instead of refusing it.")
 @click.option("--fps", help="Frame rate for HH:MM:SS:FF stamps (25, 29.97, 30000/1001).")
 @click.option("--split-flattened", is_flag=True, help="Accept several stamps on one line.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(allow_dash=True), help="Write here instead of stdout.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def parse(source, to_format, from_format, duration, lenient, fps, split_flattened, output, force):
     """Parse a chapter list (a path, or - for stdin) and print it."""
@@ -161,10 +161,10 @@ def parse(source, to_format, from_format, duration, lenient, fps, split_flattene
 
 
 @cli.command()
-@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("source", type=click.Path(allow_dash=True))
 @click.option("--to", "to_format", required=True, help="Output format.")
 @click.option("--from", "from_format", default=None, help="Input format (default: detected).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(allow_dash=True), help="Write here instead of stdout.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def convert(source, to_format, from_format, output, force):
     """Convert a chapter list from one format to another."""
@@ -177,8 +177,8 @@ def convert(source, to_format, from_format, output, force):
 
 
 @cli.command()
-@click.argument("media", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--chapters", "source", type=click.Path(dir_okay=False, allow_dash=True),
+@click.argument("media", nargs=-1, required=True, type=click.Path())
+@click.option("--chapters", "source", type=click.Path(allow_dash=True),
               help="The chapter source to compare with (default: each file's sidecar, as batch finds it).")
 @click.option("--from", "from_format", default=None, help="Format of the chapter source.")
 @click.option("--tolerance", help="Allowed drift: 250ms, 0.25s or 2 (seconds). Default: the source's precision.")
@@ -219,7 +219,7 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
 
 
 @cli.command()
-@click.argument("media", type=click.Path(dir_okay=False))
+@click.argument("media", type=click.Path())
 @click.option("--reader", "reader", help="Show only this reader's view.")
 @click.option("--to", "to_format", default=None, help="Export through a chapter format (e.g. youtube).")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
@@ -244,11 +244,11 @@ def show(media, reader, to_format, ffmpeg_path):
 
 
 @cli.command()
-@click.argument("media", type=click.Path(dir_okay=False))
-@click.option("--chapters", "source", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+@click.argument("media", type=click.Path())
+@click.option("--chapters", "source", required=True, type=click.Path(allow_dash=True),
               help="The chapter source to embed.")
 @click.option("--from", "from_format", default=None, help="Format of the chapter source.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the chaptered file here.")
+@click.option("-o", "--output", type=click.Path(), help="Write the chaptered file here.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("--in-place", is_flag=True, help="Replace MEDIA atomically.")
 @click.option("--lenient", is_flag=True, help="Repair the chapter list instead of refusing it.")
@@ -263,7 +263,8 @@ def embed(media, source, from_format, output, force, in_place, lenient, keep_tit
 
     if bool(output) == in_place:
         raise Usage("give exactly one of -o OUT and --in-place")
-    _refuse_existing(output, force)
+    if output and not (os.path.exists(output) and os.path.samefile(media, output)):  # that one embed refuses
+        _refuse_existing(output, force)
     if keep_title and title is not None:
         raise Usage("--keep-title and --title exclude each other")
     chapters = _load(source, from_format, _parse_options(None, lenient))

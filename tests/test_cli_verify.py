@@ -232,8 +232,8 @@ def test_junit_report_written_with_report_file_loads_with_the_right_counts(files
 
 
 def test_report_to_an_unwritable_place_is_exit_2(files, tmp_path):
-    _assert_one_line_exit_2(run("verify", files["mkv"], "--chapters", files["exact"], "--report", "json", "-o",
-                                str(tmp_path / "missing" / "r.json")), "r.json")
+    _assert_one_line_exit_2(run("verify", files["mkv"], "--chapters", files["exact"], "--report", "json",
+                                "--report-file", str(tmp_path / "missing" / "r.json")), "r.json")
 
 
 def test_github_annotations_and_step_summary(files, tmp_path):

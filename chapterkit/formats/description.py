@@ -255,8 +255,8 @@ def _fitting(line: BadLine, index: int, block: _Block, duration_ns: int | None) 
     ``1:5045`` between ``1:50:00`` and ``1:51:00`` is surely ``1:50:45``; between ``0:10``
     and ``0:20``, or past the media's end, the guess would mislead.
     """
-    if line.suggestion is None:
-        return line
+    if line.suggestion is None or "." in line.suggestion:
+        return line  # ``1:30,5`` -> ``1:30.5`` fixes the notation, not the digits: always offered
     stamps = scan(line.suggestion)
     value = stamps[0].ns if stamps else None
     before = [e.start_ns for e, i in zip(block.entries, block.indexes) if i < index]

@@ -206,10 +206,20 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
 
         ctx.exit(verify_many(media, source, from_format, tolerance, readers, report_format, lenient, report_file,
                              strict, quiet, ffmpeg_path))
-    expected = _load(source, from_format, _parse_options(None, lenient))
-    report = verify_file(media[0], expected, readers=_split(readers),
-                         tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
-                         ffmpeg=ffmpeg_path)
+    try:
+        expected = _load(source, from_format, _parse_options(None, lenient))
+        report = verify_file(media[0], expected, readers=_split(readers),
+                             tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
+                             ffmpeg=ffmpeg_path)
+    except ChapterkitError as exc:
+        if report_format == "text" or isinstance(exc, UsageError):
+            raise
+        # A machine report must still name the file: the batch report (chapterkit.batch/2) has
+        # an entry for a refused source or an unreadable file; chapterkit.verify/1 has none.
+        from chapterkit.cli_batch import verify_many
+
+        ctx.exit(verify_many(media, source, from_format, tolerance, readers, report_format, lenient, report_file,
+                             strict, quiet, ffmpeg_path))
     _emit(reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
                          and not os.environ.get("NO_COLOR"),
                          summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), report_file)

@@ -329,50 +329,44 @@ def run(jobs: Sequence[Job], settings: Settings, *, workers: int = 1, executor: 
         if settings.fail_fast and outcome.exit_code not in (EXIT_OK,):
             stopped = True
 
-    if workers == 1 or len(jobs) <= 1:
-        try:
-            for index, job in enumerate(jobs):
-                if stopped:
-                    break
-                finish(index, process(job, settings))
-        except KeyboardInterrupt:
-            interrupted = True
-    else:
-        pool = (ProcessPoolExecutor(workers, initializer=_ignore_sigint) if executor == "process"
-                else ThreadPoolExecutor(workers, thread_name_prefix="chapterkit-batch"))
-        pending: dict[Future, int] = {}
-        queue = iter(enumerate(jobs))
+    # Even one worker runs off the main thread: Ctrl-C reaches only the main thread, so the
+    # file in progress always finishes (complete, or untouched when it failed) and the
+    # report can say exactly what was written.
+    pool = (ProcessPoolExecutor(workers, initializer=_ignore_sigint) if executor == "process"
+            else ThreadPoolExecutor(workers, thread_name_prefix="chapterkit-batch"))
+    pending: dict[Future, int] = {}
+    queue = iter(enumerate(jobs))
 
-        def refill() -> None:
-            # At most two files per worker in flight: a stop (Ctrl-C, --fail-fast) then
-            # waits for those only, and nothing else was handed out.
-            while not stopped and len(pending) < 2 * workers:
-                item = next(queue, None)
-                if item is None:
-                    return
-                pending[pool.submit(process, item[1], settings)] = item[0]
+    def refill() -> None:
+        # One file per worker in flight: a stop (Ctrl-C, --fail-fast) then waits for the
+        # files already running only, and nothing else was handed out.
+        while not stopped and len(pending) < workers:
+            item = next(queue, None)
+            if item is None:
+                return
+            pending[pool.submit(process, item[1], settings)] = item[0]
 
-        try:
+    try:
+        refill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                if not future.cancelled():
+                    finish(index, _result(future, jobs[index]))
+            if stopped:
+                for future in [f for f in pending if f.cancel()]:
+                    pending.pop(future)
             refill()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    if not future.cancelled():
-                        finish(index, _result(future, jobs[index]))
-                if stopped:
-                    for future in [f for f in pending if f.cancel()]:
-                        pending.pop(future)
-                refill()
-        except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            for future, index in pending.items():
-                if future.done() and not future.cancelled():
-                    outcomes.setdefault(index, _result(future, jobs[index]))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future, index in pending.items():
+            if future.done() and not future.cancelled():
+                outcomes.setdefault(index, _result(future, jobs[index]))
     reason = "interrupted before it started" if interrupted else "not started after a failure (--fail-fast)"
     for index, job in enumerate(jobs):
         if index not in outcomes:

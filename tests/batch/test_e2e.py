@@ -276,3 +276,16 @@ def test_verify_takes_several_files(runs):
         str(folder / "current.m4a"): "ok", str(folder / "a.mp4"): "ok", str(folder / "lonely.mp3"): "skipped"}
     assert [r["reader"] for r in document["files"][0]["readers"]] == ["quicktime", "nero", "libav"]
     assert done.returncode == 0 and done.stderr.startswith("chapterkit: OK: 3 files")
+
+
+def test_verify_of_a_corrupt_file_still_reports_it_in_every_machine_format(runs):
+    folder = runs["folder"]
+    for report_format in ("json", "junit", "github"):
+        done = chapterkit("verify", folder / "corrupt.mkv", "--chapters", folder / "corrupt.ffmeta",
+                          "--report", report_format)
+        assert done.returncode == 2 and str(folder / "corrupt.mkv") in done.stdout, report_format
+    document = json.loads(chapterkit("verify", folder / "corrupt.mkv", "--chapters", folder / "corrupt.ffmeta",
+                                     "--report", "json").stdout)
+    assert statuses(document) == {str(folder / "corrupt.mkv"): "error"}
+    text = chapterkit("verify", folder / "corrupt.mkv", "--chapters", folder / "corrupt.ffmeta")
+    assert text.returncode == 2 and text.stderr.startswith("chapterkit: error: ")

@@ -137,15 +137,6 @@ def verdict(document: dict) -> str:
     return line
 
 
-def problems(document: dict) -> list[str]:
-    """One line per file that is not fine: ``error: clip.mkv: <reason>``; warnings under --strict too."""
-    lines = []
-    for f in document["files"]:
-        if f["exit_code"] or f["status"] in ("findings", "error"):
-            lines.append(f"{f['status']}: {f['name']}: {f['message']}")
-    return lines
-
-
 def render_text(document: dict) -> str:
     """Every file with its status, then the problems' details (warnings marked ``~``)."""
     width = max((len(f["status"]) for f in document["files"]), default=0)

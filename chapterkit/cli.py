@@ -223,7 +223,7 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
     _emit(reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
                          and not os.environ.get("NO_COLOR"),
                          summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), report_file)
-    if report_file:
+    if report_file or report_format != "text":  # the text report on stdout ends with it already
         click.echo(f"chapterkit: {reports.verdict(report)}", err=True)
     ctx.exit(report.exit_code)
 

@@ -132,6 +132,10 @@ def test_every_report_format_has_every_file(runs):
     case_names = [case.get("name") for case in root.iter("testcase")]
     assert len(set(case_names)) == len(case_names) == 24
     by_name = {s.get("name"): s for s in suites}
+    expected = {"ok": None, "findings": "failure", "error": "error", "skipped": "skipped"}
+    for name, status in ef.EXPECTED_CHECK_BEFORE.items():  # the exact outcome of every file
+        children = [child.tag for child in by_name[name].find("testcase") if child.tag != "system-out"]
+        assert children == ([expected[status]] if expected[status] else []), name
     assert by_name["corrupt.mkv"].find("testcase/error") is not None
     assert by_name["drifted.mp4"].find("testcase/failure") is not None
     assert by_name["lonely.mp3"].find("testcase/skipped") is not None

@@ -91,6 +91,12 @@ def batch(ctx, folders, out_dir, in_place, check, dry_run, recursive, manifest, 
     if shard_text:
         jobs = batching.shard(jobs, *batching.parse_shard(shard_text))
     names = None if readers is None else tuple(n.strip() for n in readers.split(",") if n.strip())
+    if names and names != ("all",):
+        from chapterkit.containers import READERS
+
+        unknown = [name for name in names if name not in READERS]
+        if unknown:
+            raise UsageError(f"unknown reader {', '.join(unknown)} (known: all, {', '.join(READERS)})")
     settings = batching.Settings(
         mode="check" if check else "embed", out_dir=None if out_dir is None else os.path.abspath(out_dir),
         in_place=in_place, dry_run=dry_run, force=force, strict=strict, lenient=lenient, fps=fps,

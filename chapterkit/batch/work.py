@@ -187,12 +187,18 @@ def _process(job: Job, s: Settings, acc: _Acc) -> tuple[str, str]:
     target = job.media if s.in_place else os.path.join(s.out_dir, job.name)
     acc.output = target
     if os.path.exists(target):
-        current, planned_count = _up_to_date(target, chapters, container, acc)
+        try:
+            current, planned_count = _up_to_date(target, chapters, container, acc)
+        except ChapterkitError:
+            if s.in_place:
+                raise  # the media itself is unreadable: that is the file's outcome
+            current, planned_count = False, 0  # an unreadable old output holds no usable chapters
         if current:
             acc.chapters = planned_count
             return "up to date", f"{planned_count} chapters already in {target}"
         if not s.in_place and not s.force:
-            raise UsageError("exists with other chapters; --force replaces it", path=target, verb="writing")
+            raise UsageError("exists and does not hold these chapters; --force replaces it", path=target,
+                             verb="writing")
     if s.dry_run:
         return "would write", f"{len(chapters)} chapters would be written to {target}"
     from chapterkit.embed import embed

@@ -78,14 +78,10 @@ def _load(source: str, from_format: str | None, options):
     return result.chapters
 
 
-def _render(chapters, to_format: str) -> str:
-    """The chapters in ``to_format``; what that format could not keep (cue: 99 tracks, 75 fps) goes to stderr."""
-    from chapterkit import formats
-
-    text, warnings = formats.render_checked(chapters, to_format)
-    for warning in warnings:
-        click.echo(f"{to_format}: {warning}", err=True)
-    return text
+def _refuse_existing(output: str | None, force: bool) -> None:
+    """An existing output file is replaced only with --force (a report file is always replaced)."""
+    if output and output != "-" and not force and os.path.lexists(output):
+        raise UsageError("exists; --force replaces it", path=output, verb="writing")
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -104,13 +100,15 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("source")
+@click.argument("source", type=click.Path(allow_dash=True))
 @to_option(help_text="Output format (default: a readable table)")
 @chapter_source_options
 @click.option("--split-flattened", is_flag=True, help="Accept several stamps on one line.")
-@click.option("-o", "--output", help="Write here instead of stdout.")
-def parse(source, to_format, from_format, options, output):
+@click.option("-o", "--output", type=click.Path(allow_dash=True), help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def parse(source, to_format, from_format, options, output, force):
     """Parse a chapter list (a path, or - for stdin) and print it."""
+    _refuse_existing(output, force)
     chapters = _load(source, from_format, options)
     if to_format:
         _emit(_render(chapters, to_format), output)
@@ -121,17 +119,19 @@ def parse(source, to_format, from_format, options, output):
 
 
 @cli.command()
-@click.argument("source")
+@click.argument("source", type=click.Path(allow_dash=True))
 @to_option(required=True)
 @chapter_source_options
 @edit_options
-@click.option("-o", "--output", help="Write here instead of stdout.")
-def convert(source, to_format, from_format, options, plan, output):
+@click.option("-o", "--output", type=click.Path(allow_dash=True), help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def convert(source, to_format, from_format, options, plan, output, force):
     """Convert a chapter list from one format to another, editing it on the way."""
     from dataclasses import replace
 
     from chapterkit import edits
 
+    _refuse_existing(output, force)
     # Time edits come first, so --duration applies to the edited list (see chapterkit.edits).
     if plan.moves_times:
         plan, options = replace(plan, duration_ns=options.duration_ns), replace(options, duration_ns=None)
@@ -152,31 +152,58 @@ def _render(chapters, to_format: str) -> str:
 
 
 @cli.command()
-@click.argument("media")
-@click.option("--chapters", "source", required=True, help="The chapter source to compare with.")
+@click.argument("media", nargs=-1, required=True, type=click.Path())
+@click.option("--chapters", "source", type=click.Path(allow_dash=True),
+              help="The chapter source to compare with (default: each file's sidecar, as batch finds it).")
 @chapter_source_options
 @click.option("--tolerance", help="Allowed drift: 250ms, 0.25s or 2 (seconds). Default: the source's precision.")
 @click.option("--readers", help="Comma-separated readers to use (default: all that apply).")
 @click.option("--report", "report_format", type=click.Choice(["text", "json", "junit", "github"]), default="text")
-@click.option("-o", "--output", help="Write the report here instead of stdout.")
+@click.option("--report-file", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
+@click.option("-o", "legacy_output", hidden=True, type=click.Path(dir_okay=False),
+              help="Deprecated spelling of --report-file.")
+@click.option("--strict", is_flag=True, help="Several files: warnings are findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Several files: only the problems and the verdict line.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 @click.pass_context
-def verify(ctx, media, source, from_format, options, tolerance, readers, report_format, output, ffmpeg_path):
-    """Check that MEDIA carries the chapters of a source; exit 1 on any drift."""
+def verify(ctx, media, source, from_format, options, tolerance, readers, report_format, report_file, legacy_output,
+           strict, quiet, ffmpeg_path):
+    """Check that each MEDIA carries the chapters of its source; exit 1 on any drift."""
     from chapterkit import reports
     from chapterkit.verify import parse_tolerance, verify_file
 
-    expected = _load(source, from_format, options)
-    report = verify_file(media, expected, readers=_split(readers),
-                         tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
-                         ffmpeg=ffmpeg_path)
-    _emit(reports.render(report, report_format, color=output is None and sys.stdout.isatty(),
-                         summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), output)
+    if legacy_output:
+        click.echo("chapterkit: warning: verify -o is deprecated; use --report-file", err=True)
+        report_file = report_file or legacy_output
+    many = (media, source, from_format, tolerance, readers, report_format, options.lenient, report_file,
+            strict, quiet, ffmpeg_path)
+    if len(media) > 1 or source is None:
+        from chapterkit.cli_batch import verify_many
+
+        ctx.exit(verify_many(*many))
+    try:
+        expected = _load(source, from_format, options)
+        report = verify_file(media[0], expected, readers=_split(readers),
+                             tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
+                             ffmpeg=ffmpeg_path)
+    except ChapterkitError as exc:
+        if report_format == "text" or isinstance(exc, UsageError):
+            raise
+        # A machine report must still name the file: the batch report (chapterkit.batch/2) has
+        # an entry for a refused source or an unreadable file; chapterkit.verify/1 has none.
+        from chapterkit.cli_batch import verify_many
+
+        ctx.exit(verify_many(*many))
+    _emit(reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
+                         and not os.environ.get("NO_COLOR"),
+                         summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), report_file)
+    if report_file or report_format != "text":  # the text report on stdout ends with it already
+        click.echo(f"chapterkit: {reports.verdict(report)}", err=True)
     ctx.exit(report.exit_code)
 
 
 @cli.command()
-@click.argument("media")
+@click.argument("media", type=click.Path())
 @click.option("--reader", "reader", help="Show only this reader's view.")
 @to_option(help_text="Export through a chapter format (e.g. youtube)")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
@@ -199,22 +226,26 @@ def show(media, reader, to_format, ffmpeg_path):
 
 
 @cli.command()
-@click.argument("media")
-@click.option("--chapters", "source", required=True, help="The chapter source to embed.")
+@click.argument("media", type=click.Path())
+@click.option("--chapters", "source", required=True, type=click.Path(allow_dash=True),
+              help="The chapter source to embed.")
 @chapter_source_options
-@click.option("-o", "--output", help="Write the chaptered file here.")
+@click.option("-o", "--output", type=click.Path(), help="Write the chaptered file here.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.option("--in-place", is_flag=True, help="Replace MEDIA atomically.")
 @click.option("--keep-title", is_flag=True, help="Keep the file's title (the default).")
 @click.option("--title", help="Set the file's title.")
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-def embed(media, source, from_format, options, output, in_place, keep_title, title, no_verify, ffmpeg_path):
+def embed(media, source, from_format, options, output, force, in_place, keep_title, title, no_verify, ffmpeg_path):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
 
     if bool(output) == in_place:
         raise Usage("give exactly one of -o OUT and --in-place")
+    if output and not (os.path.exists(output) and os.path.samefile(media, output)):  # that one embed refuses
+        _refuse_existing(output, force)
     if keep_title and title is not None:
         raise Usage("--keep-title and --title exclude each other")
     chapters = _load(source, from_format, options)
@@ -226,36 +257,6 @@ def embed(media, source, from_format, options, output, in_place, keep_title, tit
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("-o", "--out-dir", help="Write each chaptered file here, under its own name.")
-@click.option("--in-place", is_flag=True, help="Replace each media file atomically.")
-@click.option("-j", "--jobs", "workers", type=click.IntRange(min=1), default=lambda: min(4, os.cpu_count() or 1),
-              show_default="min(4, CPUs)", help="Files embedded at once.")
-@click.option("--recursive", is_flag=True, help="Also look in subfolders (not hidden ones).")
-@click.option("--lenient", is_flag=True, help="Repair chapter lists instead of refusing them.")
-@click.option("--no-verify", is_flag=True, help="Skip reading each result back.")
-@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text",
-              help="Summary on stdout: text, or JSON (schema chapterkit.batch/1).")
-@click.option("--report-file", help="Also write the JSON report to this file.")
-@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-@click.pass_context
-def batch(ctx, folder, out_dir, in_place, workers, recursive, lenient, no_verify, report_format, report_file,
-          ffmpeg_path):
-    """Embed each media file's sidecar chapters (clip.chapters.txt, clip.ffmeta, ...) in FOLDER."""
-    from chapterkit import batch as batching
-    from chapterkit.sources import write_text_atomic
-
-    jobs = batching.find_jobs(folder, recursive=recursive)
-    report = batching.run(jobs, out_dir=out_dir, in_place=in_place, workers=workers, lenient=lenient,
-                          verify=not no_verify, ffmpeg=ffmpeg_path,
-                          progress=lambda *args: click.echo(batching.cli_progress(*args), err=True))
-    if report_file:
-        write_text_atomic(report_file, batching.render_json(report))
-    click.echo(batching.render_json(report) if report_format == "json" else batching.render_text(report), nl=False)
-    ctx.exit(report.exit_code)
-
-
-@cli.command()
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to check.")
 def doctor(ffmpeg_path):
     """Show which FFmpeg is used and how each container gets its chapters."""
@@ -264,6 +265,12 @@ def doctor(ffmpeg_path):
 
     click.echo(doctor_report(ffmpeg_path))
     find_ffmpeg(ffmpeg_path)  # an unusable FFmpeg: the report above, then exit 2 with the reason
+
+
+from chapterkit.cli_batch import batch, report  # noqa: E402  (the folder commands)
+
+cli.add_command(batch)
+cli.add_command(report)
 
 
 def _split(value: str | None) -> list[str] | None:

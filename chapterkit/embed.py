@@ -101,7 +101,8 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
             method = "mutagen"
             warnings += _write_with_mutagen(source, temp, planned, container, title)
         verified_by = _verify(temp, planned, container, binary) if verify else ()
-        _finish(temp, target, keep_mode_of=source if in_place else None)
+        # The copy takes its input's mode (mkstemp made it 0600); the owner only in place.
+        _finish(temp, target, keep_mode_of=source, keep_owner=in_place)
     except BaseException:
         _remove(temp)
         raise
@@ -422,7 +423,7 @@ def _verify(temp: str, planned: ChapterList, container: str, binary) -> tuple[st
     return tuple(reader.reader for reader in report.readers)
 
 
-def _finish(temp: str, target: str, keep_mode_of: str | None) -> None:
+def _finish(temp: str, target: str, keep_mode_of: str | None, keep_owner: bool = True) -> None:
     try:
         # fsync through a read-only descriptor (enough on POSIX), before the mode is copied:
         # a read-only input's mode would make a read-write open of the copy fail.
@@ -430,7 +431,8 @@ def _finish(temp: str, target: str, keep_mode_of: str | None) -> None:
             os.fsync(handle.fileno())
         if keep_mode_of is not None:
             shutil.copymode(keep_mode_of, temp)
-            _keep_owner(keep_mode_of, temp)
+            if keep_owner:
+                _keep_owner(keep_mode_of, temp)
         os.replace(temp, target)
         _fsync_folder(os.path.dirname(os.path.abspath(target)))
     except OSError as exc:

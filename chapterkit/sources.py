@@ -16,6 +16,7 @@ import tempfile
 
 from chapterkit import formats
 from chapterkit.errors import ChapterkitError, SourceError
+from chapterkit.fsmode import new_file_mode
 from chapterkit.formats.base import ParseOptions, ParseResult
 
 STDIN = "-"
@@ -78,6 +79,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         raise ChapterkitError(exc.strerror or str(exc), path=name, verb="writing") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            os.fchmod(out.fileno(), new_file_mode(name))  # not mkstemp's 0600 (chapterkit.fsmode)
             out.write(text)
             out.flush()
             os.fsync(out.fileno())

@@ -210,10 +210,12 @@ def test_json_report_is_the_documented_schema(files):
                                                    "title": "Ünïcødé — 章节"}
 
 
-def test_junit_report_written_with_o_loads_with_the_right_counts(files, tmp_path):
+def test_junit_report_written_with_report_file_loads_with_the_right_counts(files, tmp_path):
     out = tmp_path / "verify.xml"
-    done = run("verify", files["mkv"], "--chapters", files["millis"], "--report", "junit", "-o", str(out))
-    assert done.returncode == 1 and done.stdout == "" and done.stderr == ""
+    done = run("verify", files["mkv"], "--chapters", files["millis"], "--report", "junit", "--report-file", str(out))
+    # the verdict line is always on stderr, also when the report goes to a file
+    assert done.returncode == 1 and done.stdout == "" and done.stderr.startswith("chapterkit: FAIL: 2 of 2 readers")
+    assert len(done.stderr.splitlines()) == 1
     root = ET.parse(out).getroot()
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["chapterkit.verify.matroska", "chapterkit.verify.libav"]
@@ -224,14 +226,14 @@ def test_junit_report_written_with_o_loads_with_the_right_counts(files, tmp_path
         assert [c.find("failure") is not None for c in cases] == [False, True, False]
         assert cases[1].find("failure").get("type") == "drift"
     passing = tmp_path / "pass.xml"
-    assert run("verify", files["mkv"], "--chapters", files["exact"], "--report", "junit", "-o",
-               str(passing)).returncode == 0
+    legacy = run("verify", files["mkv"], "--chapters", files["exact"], "--report", "junit", "-o", str(passing))
+    assert legacy.returncode == 0 and "verify -o is deprecated; use --report-file" in legacy.stderr
     assert ET.parse(passing).getroot().get("failures") == "0"
 
 
 def test_report_to_an_unwritable_place_is_exit_2(files, tmp_path):
-    _assert_one_line_exit_2(run("verify", files["mkv"], "--chapters", files["exact"], "--report", "json", "-o",
-                                str(tmp_path / "missing" / "r.json")), "r.json")
+    _assert_one_line_exit_2(run("verify", files["mkv"], "--chapters", files["exact"], "--report", "json",
+                                "--report-file", str(tmp_path / "missing" / "r.json")), "r.json")
 
 
 def test_github_annotations_and_step_summary(files, tmp_path):

@@ -338,7 +338,10 @@ def _plan(chapters: Sequence[Chapter], duration_ns: int | None, warnings: list[s
             end_ns = following if following is not None and following >= chapter.start_ns \
                 else chapter.start_ns
         start_ms, end_ms = ns_to_ms(chapter.start_ns), ns_to_ms(end_ns)
-        rounded += (start_ms * NS_PER_MS != chapter.start_ns) + (end_ms * NS_PER_MS != end_ns)
+        # The media's own length (the last end, filled from the audio) is no time the user
+        # gave: rounding it is no news, so whole-second lists stay silent.
+        rounded += (start_ms * NS_PER_MS != chapter.start_ns) + (end_ms * NS_PER_MS != end_ns
+                                                                   and end_ns != duration_ns)
         if end_ms > MAX_TIME_MS:
             raise ChapterMismatchError(
                 f"chapter {index + 1} ends at {end_ms} ms, beyond the 32-bit ms of ID3 CHAP "

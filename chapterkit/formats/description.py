@@ -23,7 +23,7 @@ from typing import NoReturn
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, SourceError, UsageError
 from chapterkit.formats._lines import BadLine, Entry, classify
-from chapterkit.formats._stamps import format_stamp
+from chapterkit.formats._stamps import format_stamp, scan
 from chapterkit.formats._text import BIDI_MARKS, clean_title, logical_lines
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, ChapterList
@@ -106,7 +106,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
             reason = f"no chapter lines found (line {broken.lineno}: {broken.message})"
         _refuse(diagnostics, Diagnostic("no_timestamps", reason, severity="error"))
     diagnostics += _other_blocks(blocks, chosen)
-    diagnostics += _bad_lines_in(chosen, bad)
+    diagnostics += _bad_lines_in(chosen, bad, options.duration_ns)
     items = _items(chosen, options, diagnostics)
     if options.rules not in RULES:
         raise UsageError(f"unknown rules {options.rules!r} (known: {', '.join(RULES)})")
@@ -267,15 +267,32 @@ def _other_blocks(blocks: list[_Block], chosen: _Block) -> list[Diagnostic]:
     return found
 
 
-def _bad_lines_in(block: _Block, bad: dict[int, BadLine]) -> list[Diagnostic]:
+def _bad_lines_in(block: _Block, bad: dict[int, BadLine], duration_ns: int | None = None) -> list[Diagnostic]:
     """Broken entries inside the block, or right before or after it (a broken first or last line)."""
     low, high = block.indexes[0], block.indexes[-1]
     while low - 1 in bad:
         low -= 1
     while high + 1 in bad:
         high += 1
-    return [_bad_diagnostic(line) for index, line in sorted(bad.items())
+    return [_bad_diagnostic(_fitting(line, index, block, duration_ns)) for index, line in sorted(bad.items())
             if low <= index <= high and (line.stamp_first == block.stamp_first or line.code == "placeholder")]
+
+
+def _fitting(line: BadLine, index: int, block: _Block, duration_ns: int | None) -> BadLine:
+    """The line without its suggestion unless the suggested time fits where the line stands.
+
+    ``1:5045`` between ``1:50:00`` and ``1:51:00`` is surely ``1:50:45``; between ``0:10``
+    and ``0:20``, or past the media's end, the guess would mislead.
+    """
+    if line.suggestion is None or "." in line.suggestion:
+        return line  # ``1:30,5`` -> ``1:30.5`` fixes the notation, not the digits: always offered
+    stamps = scan(line.suggestion)
+    value = stamps[0].ns if stamps else None
+    before = [e.start_ns for e, i in zip(block.entries, block.indexes) if i < index]
+    after = [e.start_ns for e, i in zip(block.entries, block.indexes) if i > index]
+    fits = value is not None and (not before or before[-1] < value) and (not after or value < after[0]) \
+        and (duration_ns is None or value < duration_ns)
+    return line if fits else replace(line, suggestion=None)
 
 
 _SKIPPED = "; line skipped"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from chapterkit.containers.id3 import read_id3, write_id3, write_title
 from chapterkit.errors import MediaError
-from chapterkit.model import NS_PER_MS, Chapter, ChapterList
+from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 from conftest import mpv_chapters, bundled_ffmpeg, fixture_path, make_media, require_tool
 
 LONG_TITLE = "Long " + "x" * 295  # 300 bytes: its TIT2 is far past the 128 bytes v2.4 loses
@@ -180,6 +180,14 @@ def test_sub_millisecond_times_are_rounded_with_a_warning(mp3):
     warnings = write_id3(mp3, chapters)
     assert any("rounded to whole milliseconds" in w for w in warnings)
     assert as_ms(read_id3(mp3).chapters) == [(0, 1000, "A"), (1000, 2000, "B")]
+
+
+def test_whole_second_starts_give_no_rounding_warning(mp3):
+    """The last end is the audio's length (not whole ms); rounding that is no news to the user."""
+    length = read_id3(mp3).chapters.duration_ns
+    assert length % NS_PER_MS  # the clip's length is not whole milliseconds, so the case is real
+    chapters = ChapterList.of([(0, "A"), (1 * NS_PER_SECOND, "B")], duration_ns=length)
+    assert not [w for w in write_id3(mp3, chapters) if "rounded" in w]
 
 
 def test_untitled_and_nul_titles_warn(mp3):

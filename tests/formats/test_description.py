@@ -143,6 +143,18 @@ def test_near_misses_get_a_suggestion(line, suggestion):
     assert (diagnostic.lineno, diagnostic.suggestion) == (2, suggestion)
 
 
+@pytest.mark.parametrize("text, duration_s", [
+    ("0:00 Intro\n0:10 A\n1:5045 Glued\n0:20 B\n", None),      # 1:50:45 is not between 0:10 and 0:20
+    ("0:00 Intro\n0:10 A\n0:20 B\n1:5045 Glued\n", 600),        # nor before a 10-minute media's end
+])
+def test_a_suggestion_only_when_it_fits_its_neighbours_and_the_duration(text, duration_s):
+    options = description.ParseOptions(duration_ns=None if duration_s is None else duration_s * S)
+    (diagnostic,) = description.parse(text, options).diagnostics
+    assert diagnostic.code == "not_a_timestamp" and diagnostic.suggestion is None
+    fitting = description.parse("0:00 Intro\n1:50:00 A\n1:5045 Glued\n1:51:00 B\n").diagnostics[0]
+    assert fitting.suggestion == "1:50:45"
+
+
 def test_a_long_near_miss_is_shortened_in_messages():
     token = "1:" * 500 + "1"
     error = refusal(f"{token} x\n")

@@ -83,6 +83,21 @@ def render(chapters: ChapterList) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_losses(chapters: ChapterList) -> tuple[str, ...]:
+    """What :func:`render` cannot keep of ``chapters`` (the normalisations in the module doc), for the registry."""
+    losses = []
+    changed = sum(1 for c in chapters if normalize_value(c.title) != c.title)
+    if changed or (chapters.title is not None and normalize_value(chapters.title) != chapters.title):
+        losses.append(f"{changed} chapter title(s) or the list title changed: CR becomes a line break, NUL is dropped")
+    zero = sum(1 for c in chapters if c.end_ns is not None and c.end_ns == c.start_ns)
+    if zero:
+        losses.append(f"{zero} zero-length chapter end(s) not kept: END=START reads back as no end")
+    links = sum(1 for c in chapters if c.img or c.url)
+    if links:
+        losses.append(f"{links} chapter image/link URL(s) not kept")
+    return tuple(losses)
+
+
 def _coarsest_denominator(times_ns: list[int]) -> int:
     for denominator in _DENOMINATORS:
         unit_ns = NS_PER_SECOND // denominator

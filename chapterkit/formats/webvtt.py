@@ -71,6 +71,27 @@ def render(chapters: ChapterList) -> str:
     return "\n".join(lines)
 
 
+def render_losses(chapters: ChapterList) -> tuple[str, ...]:
+    """What :func:`render` cannot keep of ``chapters``, one phrase each (the registry warns)."""
+    losses = []
+    times = [t for c in chapters for t in (c.start_ns, c.end_ns) if t is not None]
+    rounded = sum(1 for t in times if t % NS_PER_MS)
+    if rounded:
+        losses.append(f"{rounded} time(s) rounded to the millisecond (cue timings hold milliseconds)")
+    empty = sum(1 for c in chapters if not _cue_text(c.title))
+    if empty:
+        losses.append(f"{empty} empty title(s) written as 'Chapter N' (a cue needs text)")
+    changed = sum(1 for c in chapters if _cue_text(c.title) and _cue_text(c.title) != c.title)
+    if changed:
+        losses.append(f"{changed} title(s) changed: runs of blanks and line breaks become one space, '-->' '->'")
+    if chapters.title:
+        losses.append(f"the list title {chapters.title!r} is not kept")
+    links = sum(1 for c in chapters if c.img or c.url)
+    if links:
+        losses.append(f"{links} chapter image/link URL(s) not kept")
+    return tuple(losses)
+
+
 def _cue_text(title: str) -> str:
     flat = " ".join(title.split())
     return flat.replace("-->", "->")

@@ -11,12 +11,18 @@ what it parses to::
      "detect": true,
      "editions": [...]}
 
-``options``, ``end``, ``img``/``url`` (compared when present), ``detect`` (default
-true: the registry must pick this format for the file, by content and then its
-extension) and ``editions`` (the Matroska structure, compared when present) are
-optional. Inputs are bytes as the tool wrote them (UTF-16, BOMs, CRLF), decoded
-the way ``chapterkit`` reads files. Every writable format must also round-trip its
-goldens: rendering is stable (render, parse, render gives the same text), and
+``options``, ``detect`` (default true: the registry must pick this format for the
+file, by content and then its extension; ``detected`` is the same key, with
+``why`` saying why not) and ``editions`` (the Matroska structure), the list's
+``title`` and ``duration``, and ``message`` (words the refusal must contain) are
+optional and compared when present. A chapter's ``end`` and ``img``/``url`` are
+compared whenever the chapter has one; a golden that writes one as null in any
+row compares it in every row. ``<ext>`` is the longest of the format's own
+extensions the file name ends with (``basic.chapters.txt``, ``video.info.json``,
+a ``.fcpxmld`` bundle folder), else its last suffix. Inputs are bytes as the tool
+wrote them (UTF-16, BOMs, CRLF), read the way ``chapterkit`` reads files
+(:func:`chapterkit.sources.read_text`). Every writable format must also round-trip
+its goldens: rendering is stable (render, parse, render gives the same text), and
 when ``render_checked`` warns of nothing the list reads back unchanged.
 """
 
@@ -31,7 +37,7 @@ from hypothesis import strategies as st
 
 from chapterkit import formats, sources
 from chapterkit.cli_options import build_options
-from chapterkit.errors import ChapterkitError, NoChaptersError
+from chapterkit.errors import ChapterkitError, UsageError
 from chapterkit.formats.base import ParseOptions
 from chapterkit.model import NS_PER_SECOND, Atom, ChapterList, Edition
 from chapterkit.timecode import format_seconds, parse_clock
@@ -40,10 +46,15 @@ from conftest import FIXTURES
 ROOT = FIXTURES / "formats"
 
 
+EXPECTED = ".expected.json"
+#: Keys of a golden that steer the test rather than describe the parse.
+STEERING = ("options", "detect", "detected", "why")
+
+
 def _cases() -> list[tuple[str, Path]]:
     found = []
     for name in formats.FORMATS:
-        for expected in sorted((ROOT / name).glob("*.expected.json")):
+        for expected in sorted((ROOT / name).glob("*" + EXPECTED)):
             found.append((name, expected))
     return found
 
@@ -51,10 +62,17 @@ def _cases() -> list[tuple[str, Path]]:
 CASES = _cases()
 
 
-def _input(expected: Path) -> Path:
-    case = expected.name.removesuffix(".expected.json")
-    inputs = [p for p in expected.parent.iterdir() if p.name.startswith(case + ".")
-              and not p.name.endswith(".expected.json") and p.name.removeprefix(case + ".").count(".") == 0]
+def case_name(name: str, path: Path) -> str:
+    """``path``'s name less the longest of format ``name``'s extensions it ends with, else less its last suffix."""
+    lowered = path.name.lower()
+    own = [ext for ext in formats.get_format(name).extensions if lowered.endswith(ext.lower())]
+    return path.name[:-len(max(own, key=len))] if own else path.name[:-len(path.suffix) or None]
+
+
+def _input(name: str, expected: Path) -> Path:
+    case = expected.name.removesuffix(EXPECTED)
+    inputs = [p for p in expected.parent.iterdir()
+              if not p.name.endswith((EXPECTED, ".md")) and case_name(name, p) == case]
     assert len(inputs) == 1, f"{expected}: expected one input file {case}.<ext>, found {inputs}"
     return inputs[0]
 
@@ -102,31 +120,39 @@ def outcome(name: str, text: str, options: ParseOptions, expected: dict) -> dict
         refused = expected.get("refused")
         if refused not in (errors[:1] + [type(exc).__name__]) and not (refused and refused in str(exc)):
             refused = errors[0] if errors else f"{type(exc).__name__}: {exc}"
-        diagnostics = getattr(exc, "diagnostics", ()) if isinstance(exc, NoChaptersError) else ()
-        return {"chapters": [], "diagnostics": [{"lineno": d.lineno, "code": d.code} for d in diagnostics],
-                "refused": refused}
-    wanted = expected.get("chapters") or [{}]
+        got = {"chapters": [], "diagnostics": [{"lineno": d.lineno, "code": d.code}
+                                               for d in getattr(exc, "diagnostics", ())], "refused": refused}
+        if "message" in expected:
+            got["message"] = expected["message"] if expected["message"] in str(exc) else str(exc)
+        return got
+    wanted = expected.get("chapters") or []
+    # A key written as null in any row is compared in every row; otherwise it is there when the chapter has it.
+    every = {key for item in wanted for key in ("end", "img", "url") if key in item and item[key] is None}
     chapters = []
     for chapter in result.chapters:
         row: dict = {"start": _time(chapter.start_ns)}
-        if "end" in wanted[0]:
+        if "end" in every or chapter.end_ns is not None:
             row["end"] = _time(chapter.end_ns)
         row["title"] = chapter.title
         for key in ("img", "url"):
-            if any(key in item for item in wanted):
+            if key in every or getattr(chapter, key) is not None:
                 row[key] = getattr(chapter, key)
         chapters.append(row)
     got = {"chapters": chapters, "diagnostics": [{"lineno": d.lineno, "code": d.code} for d in result.diagnostics],
            "refused": None}
+    if "title" in expected:
+        got["title"] = result.chapters.title
+    if "duration" in expected:
+        got["duration"] = _time(result.chapters.duration_ns)
     if "editions" in expected:
         got["editions"] = editions_json(result.chapters.editions)
     return got
 
 
-def load(expected_path: Path) -> tuple[dict, str, Path]:
+def load(name: str, expected_path: Path) -> tuple[dict, str, Path]:
     expected = json.loads(expected_path.read_text("utf-8"))
-    source = _input(expected_path)
-    return expected, sources.decode(source.read_bytes(), path=str(source)), source
+    source = _input(name, expected_path)
+    return expected, sources.read_text(source), source
 
 
 def test_every_registered_format_has_goldens():
@@ -134,27 +160,27 @@ def test_every_registered_format_has_goldens():
     assert not missing, f"formats without goldens in fixtures/formats/: {missing}"
 
 
-@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name[:-14]}" for n, p in CASES])
+@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name.removesuffix(EXPECTED)}" for n, p in CASES])
 def test_golden_parses_as_expected(name, expected_path):
-    expected, text, _source = load(expected_path)
+    expected, text, _source = load(name, expected_path)
     got = outcome(name, text, options_from(expected.get("options", {})), expected)
-    want = {key: value for key, value in expected.items() if key not in ("options", "detect")}
+    want = {key: value for key, value in expected.items() if key not in STEERING}
     assert got == want
 
 
-@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name[:-14]}" for n, p in CASES])
+@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name.removesuffix(EXPECTED)}" for n, p in CASES])
 def test_detection_claims_its_goldens(name, expected_path):
-    expected, text, source = load(expected_path)
-    if expected.get("detect", True):
+    expected, text, source = load(name, expected_path)
+    if expected.get("detect", expected.get("detected", True)):
         assert formats.detect(text, source).name == name
 
 
 WRITABLE = [(name, path) for name, path in CASES if name in formats.writable()]
 
 
-@pytest.mark.parametrize(("name", "expected_path"), WRITABLE, ids=[f"{n}/{p.name[:-14]}" for n, p in WRITABLE])
+@pytest.mark.parametrize(("name", "expected_path"), WRITABLE, ids=[f"{n}/{p.name.removesuffix(EXPECTED)}" for n, p in WRITABLE])
 def test_writable_formats_round_trip_their_goldens(name, expected_path):
-    expected, text, _source = load(expected_path)
+    expected, text, _source = load(name, expected_path)
     if expected.get("refused"):
         return
     options = options_from(expected.get("options", {}))
@@ -194,4 +220,27 @@ def test_every_writable_format_round_trips_what_it_can_hold_and_warns_otherwise(
         text, warnings = formats.render_checked(chapters, name)
         back = formats.parse(text, name, ParseOptions(duration_ns=chapters.duration_ns)).chapters
         if not warnings:
+            assert (back.starts_ns, back.titles) == (chapters.starts_ns, chapters.titles), name
+
+
+@st.composite
+def any_lists(draw):
+    """Sorted nanosecond starts (equal ones too), any printable titles (empty too), ends from the next start."""
+    starts = sorted(draw(st.lists(st.integers(0, 10**13), min_size=1, max_size=8)))
+    titles = draw(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+                           min_size=len(starts), max_size=len(starts)))
+    return ChapterList.of(zip(starts, titles), duration_ns=starts[-1] + draw(st.integers(1, 10**11)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(any_lists())
+def test_every_writable_format_warns_of_what_it_rounds_or_rewrites(chapters):
+    """Frames, milliseconds, CD sectors, characters: a writer that changes a start or a title says so."""
+    for name in formats.writable():
+        try:
+            text, warnings = formats.render_checked(chapters, name)
+        except UsageError:
+            continue  # the target needs what the list lacks (named in the message)
+        if not warnings:
+            back = formats.parse(text, name, ParseOptions(duration_ns=chapters.duration_ns)).chapters
             assert (back.starts_ns, back.titles) == (chapters.starts_ns, chapters.titles), name

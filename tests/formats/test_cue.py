@@ -107,7 +107,7 @@ def test_cli_warns_on_stderr_for_what_cue_cannot_hold(tmp_path):
         done = CliRunner().invoke(cli, [command, str(source), "--to", "cue"])
         assert done.exit_code == 0, done.output
         assert done.stdout.count("TRACK ") == 99
-        assert "cue: warning: a CUE sheet holds 99 tracks: 21 chapter(s) not written" in done.stderr
+        assert "warning: cue: a CUE sheet holds 99 tracks: 21 chapter(s) not written" in done.stderr
 
 
 def test_render_checked_of_a_format_without_limits_has_no_warnings():

@@ -21,7 +21,7 @@ def test_golden(path):
 
 def test_read_only():
     assert ytdlp.render is None
-    with pytest.raises(UsageError, match="read only"):
+    with pytest.raises(UsageError, match="format youtube-dl-json is read-only; writable: "):
         formats.render(formats.parse((ROOT / "youtube-dl-json" / "video.info.json").read_text()).chapters,
                        "youtube-dl-json")
 

@@ -15,7 +15,9 @@ A read-only format sets ``render = None``; :func:`render` then refuses it, namin
 the writable ones. A format may define ``render_losses(chapters)``, the phrases
 naming what its ``render`` cannot keep; :func:`render_checked` returns them as
 warnings, plus the Matroska structure (editions, nesting, ...) for every format
-without ``holds_editions = True``.
+without ``holds_editions = True``, the list's title for every format without
+``holds_title = True`` and chapter ``img``/``url`` links for every format without
+``holds_links = True``.
 """
 
 from __future__ import annotations
@@ -138,6 +140,11 @@ def render_checked(chapters, format_name: str) -> tuple[str, tuple[str, ...]]:
     else:
         text = fmt.render(chapters)
         losses = list(getattr(fmt, "render_losses", lambda _chapters: ())(chapters))
+    if chapters.title and not getattr(fmt, "holds_title", False):
+        losses.append(f"the list title {chapters.title!r} is not kept")
+    links = 0 if getattr(fmt, "holds_links", False) else sum(1 for c in chapters if c.img or c.url)
+    if links:
+        losses.append(f"{links} chapter image/link URL(s) not kept")
     warnings = [f"{format_name}: {loss}" for loss in losses]
     structure = () if getattr(fmt, "holds_editions", False) else chapters.structure_losses
     if structure:

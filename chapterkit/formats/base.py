@@ -13,7 +13,9 @@ How to add a format:
    A read-only format sets ``render = None``. A writable one may define
    ``render_losses(chapters) -> tuple[str, ...]``, one phrase per thing its
    ``render`` cannot keep (the CLI prints them as warnings); a format that
-   writes ``ChapterList.editions`` whole sets ``holds_editions = True``.
+   writes ``ChapterList.editions`` whole sets ``holds_editions = True``, one that
+   writes the list's title ``holds_title = True``, one that writes chapter
+   ``img``/``url`` ``holds_links = True`` (the registry warns of the rest).
 2. Add the module to ``FORMATS`` in ``chapterkit/formats/__init__.py``.
 3. Add golden files ``fixtures/formats/<name>/<case>.<ext>`` with
    ``<case>.expected.json`` (``tests/formats/test_contract.py`` runs them all),

@@ -37,6 +37,7 @@ from chapterkit.model import NS_PER_SECOND, ChapterList
 
 name = "cue"
 extensions = (".cue",)
+holds_title = True  # the sheet's TITLE
 summary = "CUE sheets: TRACK TITLE and INDEX 01 mm:ss:ff (75 frames a second)"
 
 FRAMES = 75
@@ -204,5 +205,5 @@ def render(chapters: ChapterList) -> str:
     return render_checked(chapters)[0]
 
 
-__all__ = ["detect", "extensions", "frame_ns", "name", "normalize_title", "parse", "render", "render_checked",
+__all__ = ["detect", "extensions", "frame_ns", "holds_title", "name", "normalize_title", "parse", "render", "render_checked",
            "summary"]

@@ -159,9 +159,6 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
         losses.append("starts do not ascend; YouTube needs each later than the one before")
     if any(c.start_ns % 1_000_000 for c in chapters):
         losses.append("times finer than a millisecond were rounded")
-    links = sum(1 for c in chapters if c.img or c.url)
-    if links:
-        losses.append(f"{links} chapter image/link URL(s) not kept")
     return tuple(losses)
 
 

@@ -46,6 +46,7 @@ from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList, seconds_to_ns
 
 name = "ffmetadata"
 extensions = (".ffmeta", ".ffmetadata", ".meta")
+holds_title = True
 summary = "FFmpeg's FFMETADATA1 text (what `ffmpeg -i media -f ffmetadata -` prints)"
 
 HEADER = ";FFMETADATA1"
@@ -92,9 +93,6 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
     zero = sum(1 for c in chapters if c.end_ns is not None and c.end_ns == c.start_ns)
     if zero:
         losses.append(f"{zero} zero-length chapter end(s) not kept: END=START reads back as no end")
-    links = sum(1 for c in chapters if c.img or c.url)
-    if links:
-        losses.append(f"{links} chapter image/link URL(s) not kept")
     return tuple(losses)
 
 
@@ -340,4 +338,5 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     return _Parser(text, options).run()
 
 
-__all__ = ["HEADER", "detect", "escape", "extensions", "name", "normalize_value", "parse", "render", "summary"]
+__all__ = ["HEADER", "detect", "escape", "extensions", "holds_title", "name", "normalize_value", "parse", "render", "render_losses",
+           "summary"]

@@ -31,6 +31,7 @@ from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList
 
 name = "json"
 extensions = (".json",)
+holds_title = True
 summary = "JSON: {title, duration, chapters: [{start, end, title}]}, exact decimal seconds"
 
 _CHAPTER_KEYS = ("start", "end", "title")
@@ -179,4 +180,4 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     return ParseResult(ChapterList(tuple(chapters), title, duration_ns), tuple(diagnostics))
 
 
-__all__ = ["detect", "extensions", "name", "parse", "render", "summary"]
+__all__ = ["detect", "extensions", "holds_title", "name", "parse", "render", "summary"]

@@ -38,6 +38,7 @@ from xml.sax.saxutils import escape
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, SourceError
 from chapterkit.formats import _xmltree
+from chapterkit.formats._filetext import clock
 from chapterkit.formats._xmltree import Node
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, Atom, ChapterList, Display, Edition, EditionDisplay
@@ -306,10 +307,7 @@ def _text(value: str) -> str:
 
 
 def _stamp(ns: int) -> str:
-    seconds, fraction = divmod(ns, NS_PER_SECOND)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{fraction:09d}"
+    return clock(ns, 9)  # mkvextract writes nanoseconds
 
 
 def render_losses(chapters: ChapterList) -> tuple[str, ...]:
@@ -320,11 +318,6 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
     bad = sum(1 for text in texts if _NOT_XML.search(text))
     if bad:
         losses.append(f"{bad} title(s) had control characters XML cannot hold; removed")
-    if chapters.title:
-        losses.append(f"the list title {chapters.title!r} is not kept (Matroska keeps it in the file, not the XML)")
-    links = sum(1 for c in chapters if c.img or c.url)
-    if links:
-        losses.append(f"{links} chapter image/link URL(s) not kept")
     return tuple(losses)
 
 

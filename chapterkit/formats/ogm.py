@@ -23,6 +23,7 @@ import re
 
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, SourceError
+from chapterkit.formats._filetext import clock
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
@@ -128,7 +129,7 @@ def render(chapters: ChapterList) -> str:
     """Two lines per chapter, numbered from 01, starts rounded to the millisecond."""
     lines = []
     for number, chapter in enumerate(chapters, start=1):
-        lines.append(f"CHAPTER{number:02d}={_stamp(chapter.start_ns)}")
+        lines.append(f"CHAPTER{number:02d}={clock(chapter.start_ns)}")
         lines.append(f"CHAPTER{number:02d}NAME={_title(chapter.title)}")
     return "".join(line + "\n" for line in lines)
 
@@ -149,11 +150,6 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
     trailing = sum(1 for c in chapters if c.title != c.title.rstrip())
     if trailing:
         losses.append(f"{trailing} title(s) end in blanks, which mkvmerge drops")
-    if chapters.title:
-        losses.append(f"the list title {chapters.title!r} is not kept")
-    links = sum(1 for c in chapters if c.img or c.url)
-    if links:
-        losses.append(f"{links} chapter image/link URL(s) not kept")
     return tuple(losses)
 
 
@@ -166,14 +162,6 @@ def _natural_end(chapters: ChapterList, index: int) -> int | None:
 def _title(title: str) -> str:
     """One line: the reader splits where :meth:`str.splitlines` does, so every such break becomes a space."""
     return " ".join(title.splitlines()).rstrip()
-
-
-def _stamp(ns: int) -> str:
-    millis = (ns + NS_PER_MS // 2) // NS_PER_MS
-    seconds, millis = divmod(millis, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
 
 
 __all__ = ["detect", "extensions", "name", "parse", "render", "render_losses", "summary"]

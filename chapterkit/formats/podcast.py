@@ -33,6 +33,8 @@ from chapterkit.timecode import format_seconds
 
 name = "podcast"
 extensions = (".chapters.json",)
+holds_title = True
+holds_links = True  # img, url
 summary = "Podcasting 2.0 JSON chapters: {version, chapters: [{startTime, title, img, url, toc}]}"
 
 VERSION = "1.2.0"
@@ -122,4 +124,4 @@ def render(chapters: ChapterList) -> str:
     return render_checked(chapters)[0]
 
 
-__all__ = ["detect", "extensions", "name", "parse", "render", "render_checked", "summary"]
+__all__ = ["detect", "extensions", "holds_links", "holds_title", "name", "parse", "render", "render_checked", "summary"]

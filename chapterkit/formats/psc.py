@@ -44,6 +44,7 @@ from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
 name = "psc"
 extensions = (".psc", ".psc.xml")
+holds_links = True  # image, href
 summary = "Podlove Simple Chapters XML (standalone, or inside an RSS item / Atom entry)"
 
 NAMESPACE = "http://podlove.org/simple-chapters"
@@ -192,5 +193,5 @@ def render(chapters: ChapterList) -> str:
     return render_checked(chapters)[0]
 
 
-__all__ = ["NAMESPACE", "detect", "extensions", "name", "normalize_title", "npt_ns", "parse", "render",
+__all__ = ["NAMESPACE", "detect", "extensions", "holds_links", "name", "normalize_title", "npt_ns", "parse", "render",
            "render_checked", "summary"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from chapterkit.errors import NoChaptersError, SourceError, UsageError
+from chapterkit.formats._filetext import clock
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_MS, Chapter, ChapterList
 
@@ -66,7 +67,7 @@ def render(chapters: ChapterList) -> str:
         if chapter.end_ns is None:
             raise UsageError("WebVTT cues need an end for every chapter: give the media duration "
                              "(--duration) or a source with ends")
-        lines += [str(number), f"{_stamp(chapter.start_ns)} --> {_stamp(chapter.end_ns)}",
+        lines += [str(number), f"{clock(chapter.start_ns)} --> {clock(chapter.end_ns)}",
                   _cue_text(chapter.title) or f"Chapter {number}", ""]
     return "\n".join(lines)
 
@@ -84,11 +85,6 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
     changed = sum(1 for c in chapters if _cue_text(c.title) and _cue_text(c.title) != c.title)
     if changed:
         losses.append(f"{changed} title(s) changed: runs of blanks and line breaks become one space, '-->' '->'")
-    if chapters.title:
-        losses.append(f"the list title {chapters.title!r} is not kept")
-    links = sum(1 for c in chapters if c.img or c.url)
-    if links:
-        losses.append(f"{links} chapter image/link URL(s) not kept")
     return tuple(losses)
 
 
@@ -100,11 +96,3 @@ def _cue_text(title: str) -> str:
 def _ns(groups) -> int:
     hours, minutes, seconds, millis = groups
     return ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 * NS_PER_MS + int(millis) * NS_PER_MS
-
-
-def _stamp(ns: int) -> str:
-    millis = (ns + NS_PER_MS // 2) // NS_PER_MS
-    seconds, millis = divmod(millis, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"

@@ -39,7 +39,7 @@ from chapterkit import formats, sources
 from chapterkit.cli_options import build_options
 from chapterkit.errors import ChapterkitError, UsageError
 from chapterkit.formats.base import ParseOptions
-from chapterkit.model import NS_PER_SECOND, Atom, ChapterList, Edition
+from chapterkit.model import NS_PER_SECOND, Atom, Chapter, ChapterList, Edition
 from chapterkit.timecode import format_seconds, parse_clock
 from conftest import FIXTURES
 
@@ -244,3 +244,20 @@ def test_every_writable_format_warns_of_what_it_rounds_or_rewrites(chapters):
         if not warnings:
             back = formats.parse(text, name, ParseOptions(duration_ns=chapters.duration_ns)).chapters
             assert (back.starts_ns, back.titles) == (chapters.starts_ns, chapters.titles), name
+
+
+@pytest.mark.parametrize("name", formats.writable())
+def test_every_writable_format_keeps_the_list_title_and_links_or_warns(name):
+    """The list's title and a chapter's img/url read back, or a warning names them (holds_title, holds_links)."""
+    second = NS_PER_SECOND
+    chapters = ChapterList((Chapter(0, 10 * second, "Intro", "https://example.com/a.jpg", "https://example.com/a"),
+                            Chapter(10 * second, 20 * second, "Middle"), Chapter(20 * second, 30 * second, "End")),
+                           "The Show", 30 * second)
+    text, warnings = formats.render_checked(chapters, name)
+    back = formats.parse(text, name, ParseOptions(duration_ns=chapters.duration_ns)).chapters
+    said = " ".join(warnings)
+    assert back.title == chapters.title or "the list title 'The Show' is not kept" in said
+    assert ((back[0].img, back[0].url) == (chapters[0].img, chapters[0].url)
+            or "1 chapter image/link URL(s) not kept" in said)
+    if not warnings:
+        assert back == chapters

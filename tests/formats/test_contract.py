@@ -5,25 +5,28 @@ what it parses to::
 
     {"options": {"duration": "9:00", "lenient": true, "fps": "25", "rules": "basic",
                  "language": "de", "timeline_start": "01:00:00:00", "marker_color": "Red"},
+     "title": "list title", "duration": "212",
      "chapters": [{"start": "12.5", "end": "20" | null, "title": "...", "img": ..., "url": ...}],
      "diagnostics": [{"lineno": 3, "code": "..."}],
      "refused": null | "<first error code, or the exception type, or words of its message>",
-     "detect": true,
+     "message": "words the refusal's message holds",
+     "detect": true, "detected": true, "why": "...",
      "editions": [...]}
 
 ``options``, ``detect`` (default true: the registry must pick this format for the
 file, by content and then its extension; ``detected`` is the same key, with
-``why`` saying why not) and ``editions`` (the Matroska structure), the list's
-``title`` and ``duration``, and ``message`` (words the refusal must contain) are
-optional and compared when present. A chapter's ``end`` and ``img``/``url`` are
-compared whenever the chapter has one; a golden that writes one as null in any
-row compares it in every row. ``<ext>`` is the longest of the format's own
-extensions the file name ends with (``basic.chapters.txt``, ``video.info.json``,
-a ``.fcpxmld`` bundle folder), else its last suffix. Inputs are bytes as the tool
-wrote them (UTF-16, BOMs, CRLF), read the way ``chapterkit`` reads files
-(:func:`chapterkit.sources.read_text`). Every writable format must also round-trip
-its goldens: rendering is stable (render, parse, render gives the same text), and
-when ``render_checked`` warns of nothing the list reads back unchanged.
+``why`` saying why not), ``editions`` (the Matroska structure) and ``message``
+are optional and compared when present. The list's ``title`` and ``duration``,
+a chapter's ``end`` and ``img``/``url`` are compared whenever the parse has one;
+a golden that writes a chapter key as null in any row compares it in every row.
+
+``<ext>`` is the longest of the format's own extensions the file name ends with
+(``basic.chapters.txt``, ``video.info.json``, a ``.fcpxmld`` bundle folder), else
+its last suffix. Inputs are bytes as the tool wrote them (UTF-16, BOMs, CRLF),
+read the way ``chapterkit`` reads files (:func:`chapterkit.sources.read_text`).
+Every writable format must also round-trip its goldens: rendering is stable
+(render, parse, render gives the same text), and when ``render_checked`` warns
+of nothing the list reads back unchanged.
 """
 
 from __future__ import annotations
@@ -140,9 +143,9 @@ def outcome(name: str, text: str, options: ParseOptions, expected: dict) -> dict
         chapters.append(row)
     got = {"chapters": chapters, "diagnostics": [{"lineno": d.lineno, "code": d.code} for d in result.diagnostics],
            "refused": None}
-    if "title" in expected:
+    if "title" in expected or result.chapters.title is not None:
         got["title"] = result.chapters.title
-    if "duration" in expected:
+    if "duration" in expected or result.chapters.duration_ns is not None:
         got["duration"] = _time(result.chapters.duration_ns)
     if "editions" in expected:
         got["editions"] = editions_json(result.chapters.editions)

@@ -1,17 +1,11 @@
-"""Golden files of the tool-written formats: ``fixtures/formats/<format>/<case>.<ext>``
-beside ``<case>.expected.json``.
+"""Golden files: ``fixtures/formats/<format>/<case>.<ext>`` beside ``<case>.expected.json``.
 
-The expectation is shaped like ``fixtures/descriptions/*.expected.json``::
-
-    {"chapters": [{"start": "12.5", "end": "20", "title": "...", "img": "...", "url": "..."}],
-     "title": "list title" (optional), "duration": "212" (optional),
-     "diagnostics": [{"lineno": 3, "code": "..."}],
-     "refused": null | "SourceError" | "NoChaptersError", "message": "text the error holds" (optional),
-     "detected": false (optional: the format's detection need not claim this case; "why" says why)}
-
-Starts and ends are exact decimal seconds (``end`` omitted when the model has
-none). Inputs are decoded as chapter files are (:func:`chapterkit.sources.decode`),
-so the BOM and UTF-16 cases go the way a user's file does.
+One reading of every golden, shared by the contract test (tests/formats/test_contract.py,
+whose docstring gives the schema) and the per-format tests: :func:`load` finds the input
+by the format's own extensions and reads it as chapterkit reads files, :func:`outcome`
+parses it into the goldens' shape, :func:`comparable` is the golden less the keys that
+steer the test (``options``, ``detect``/``detected``, ``why``). Starts and ends are exact
+decimal seconds; the BOM and UTF-16 cases go the way a user's file does.
 """
 
 from __future__ import annotations
@@ -19,13 +13,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from chapterkit import formats
+from chapterkit import formats, sources
+from chapterkit.cli_options import build_options
 from chapterkit.errors import ChapterkitError
-from chapterkit.sources import decode
-from chapterkit.timecode import format_seconds
+from chapterkit.formats.base import ParseOptions
+from chapterkit.model import Atom, Edition
+from chapterkit.timecode import format_seconds, parse_clock
 from conftest import FIXTURES
 
 ROOT = FIXTURES / "formats"
+#: The tool-written formats (their per-format tests share the helpers below).
 MINE = ("mp4chaps", "podcast", "psc", "cue", "audacity", "youtube-dl-json")
 
 
@@ -42,45 +39,109 @@ def expectation(path: Path) -> dict:
     return json.loads((path.parent / f"{case_of(path)}.expected.json").read_text("utf-8"))
 
 
-def text_of(path: Path) -> str:
-    return decode(path.read_bytes(), path=str(path))
+EXPECTED = ".expected.json"
+#: Keys of a golden that steer the test rather than describe the parse.
+STEERING = ("options", "detect", "detected", "why")
 
 
-def outcome(fmt: str, path: Path) -> dict:
-    """What parsing the file as ``fmt`` gives, in the expectation's schema."""
-    expected = expectation(path)
-    got: dict = {}
+def case_name(name: str, path: Path) -> str:
+    """``path``'s name less the longest of format ``name``'s extensions it ends with, else less its last suffix."""
+    lowered = path.name.lower()
+    own = [ext for ext in formats.get_format(name).extensions if lowered.endswith(ext.lower())]
+    return path.name[:-len(max(own, key=len))] if own else path.name[:-len(path.suffix) or None]
+
+
+def input_of(name: str, expected: Path) -> Path:
+    case = expected.name.removesuffix(EXPECTED)
+    inputs = [p for p in expected.parent.iterdir()
+              if not p.name.endswith((EXPECTED, ".md")) and case_name(name, p) == case]
+    assert len(inputs) == 1, f"{expected}: expected one input file {case}.<ext>, found {inputs}"
+    return inputs[0]
+
+
+def options_from(spec: dict) -> ParseOptions:
+    """The golden's ``options`` as the CLI's options make them (``"29.97"`` is 30000/1001)."""
+    return build_options(duration_ns=parse_clock(spec["duration"]) if "duration" in spec else None,
+                         lenient=spec.get("lenient", False), fps=spec.get("fps"), rules=spec.get("rules", "youtube"),
+                         language=spec.get("language"), timeline_start=spec.get("timeline_start"),
+                         marker_color=spec.get("marker_color"), split_flattened=spec.get("split_flattened", False))
+
+
+def _time(ns: int | None) -> str | None:
+    return None if ns is None else format_seconds(ns)
+
+
+def editions_json(editions: tuple[Edition, ...]) -> list[dict]:
+    """The Matroska structure in the goldens' shape (defaults left out, so goldens stay short)."""
+    def atom(item: Atom) -> dict:
+        out: dict = {"start": _time(item.start_ns), "end": _time(item.end_ns)}
+        for key, value, default in (("uid", item.uid, None), ("hidden", item.flag_hidden, False),
+                                    ("enabled", item.flag_enabled, True), ("string_uid", item.string_uid, None),
+                                    ("segment_uuid", item.segment_uuid and item.segment_uuid.hex(), None),
+                                    ("segment_edition_uid", item.segment_edition_uid, None),
+                                    ("physical_equiv", item.physical_equiv, None), ("skip_type", item.skip_type, None),
+                                    ("tracks", list(item.tracks), [])):
+            if value != default:
+                out[key] = value
+        out["displays"] = [{"string": d.string, "languages": list(d.languages), "ietf": list(d.languages_ietf),
+                            "countries": list(d.countries)} for d in item.displays]
+        if item.children:
+            out["children"] = [atom(child) for child in item.children]
+        return out
+
+    return [{"uid": e.uid, "hidden": e.flag_hidden, "default": e.flag_default, "ordered": e.flag_ordered,
+             "displays": [{"string": d.string, "ietf": list(d.languages_ietf)} for d in e.displays],
+             "atoms": [atom(a) for a in e.atoms]} for e in editions]
+
+
+def outcome(name: str, text: str, options: ParseOptions, expected: dict) -> dict:
+    """What parsing gives, in the goldens' shape, keeping only the optional keys the golden uses."""
     try:
-        result = formats.get_format(fmt).parse(text_of(path))
+        result = formats.parse(text, name, options)
     except ChapterkitError as exc:
+        errors = [d.code for d in getattr(exc, "diagnostics", ()) if d.severity == "error"]
+        refused = expected.get("refused")
+        if refused not in (errors[:1] + [type(exc).__name__]) and not (refused and refused in str(exc)):
+            refused = errors[0] if errors else f"{type(exc).__name__}: {exc}"
         got = {"chapters": [], "diagnostics": [{"lineno": d.lineno, "code": d.code}
-                                               for d in getattr(exc, "diagnostics", ())],
-               "refused": type(exc).__name__}
+                                               for d in getattr(exc, "diagnostics", ())], "refused": refused}
         if "message" in expected:
             got["message"] = expected["message"] if expected["message"] in str(exc) else str(exc)
         return got
-    rows = []
+    wanted = expected.get("chapters") or []
+    # A key written as null in any row is compared in every row; otherwise it is there when the chapter has it.
+    every = {key for item in wanted for key in ("end", "img", "url") if key in item and item[key] is None}
+    chapters = []
     for chapter in result.chapters:
-        row = {"start": format_seconds(chapter.start_ns)}
-        if chapter.end_ns is not None:
-            row["end"] = format_seconds(chapter.end_ns)
+        row: dict = {"start": _time(chapter.start_ns)}
+        if "end" in every or chapter.end_ns is not None:
+            row["end"] = _time(chapter.end_ns)
         row["title"] = chapter.title
         for key in ("img", "url"):
-            if getattr(chapter, key) is not None:
+            if key in every or getattr(chapter, key) is not None:
                 row[key] = getattr(chapter, key)
-        rows.append(row)
-    got = {"chapters": rows}
-    if result.chapters.title is not None:
+        chapters.append(row)
+    got = {"chapters": chapters, "diagnostics": [{"lineno": d.lineno, "code": d.code} for d in result.diagnostics],
+           "refused": None}
+    if "title" in expected or result.chapters.title is not None:
         got["title"] = result.chapters.title
-    if result.chapters.duration_ns is not None:
-        got["duration"] = format_seconds(result.chapters.duration_ns)
-    got["diagnostics"] = [{"lineno": d.lineno, "code": d.code} for d in result.diagnostics]
-    got["refused"] = None
+    if "duration" in expected or result.chapters.duration_ns is not None:
+        got["duration"] = _time(result.chapters.duration_ns)
+    if "editions" in expected:
+        got["editions"] = editions_json(result.chapters.editions)
     return got
 
 
+def load(name: str, expected_path: Path) -> tuple[dict, str, Path]:
+    """The golden's expectation, the input's text as chapterkit reads files, and the input's path."""
+    expected = json.loads(expected_path.read_text("utf-8"))
+    source = input_of(name, expected_path)
+    return expected, sources.read_text(source), source
+
+
 def comparable(expected: dict) -> dict:
-    return {key: value for key, value in expected.items() if key not in ("detected", "why")}
+    """The golden less the keys that steer the test."""
+    return {key: value for key, value in expected.items() if key not in STEERING}
 
 
 # -- shared by the per-format tests ------------------------------------------------------------
@@ -98,12 +159,13 @@ def golden_params(fmt: str) -> list:
 
 
 def check_golden(fmt: str, path: Path) -> None:
-    """The file parses to its expectation, and the format's detection claims it unless told."""
-    expected = expectation(path)
-    assert outcome(fmt, path) == comparable(expected)
-    if expected.get("detected", True):
-        assert formats.get_format(fmt).detect(text_of(path)), path
-        assert formats.detect(text_of(path)).name == fmt
+    """The file parses to its expectation, and the format's detection claims its content unless told."""
+    expected, text, source = load(fmt, path.parent / f"{case_of(path)}{EXPECTED}")
+    assert source == path
+    assert outcome(fmt, text, options_from(expected.get("options", {})), expected) == comparable(expected)
+    if expected.get("detect", expected.get("detected", True)):
+        assert formats.get_format(fmt).detect(text), path
+        assert formats.detect(text).name == fmt
 
 
 @st.composite

@@ -31,27 +31,17 @@ of nothing the list reads back unchanged.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chapterkit import formats, sources
-from chapterkit.cli_options import build_options
-from chapterkit.errors import ChapterkitError, UsageError
+from chapterkit import formats
+from chapterkit.errors import UsageError
 from chapterkit.formats.base import ParseOptions
-from chapterkit.model import NS_PER_SECOND, Atom, Chapter, ChapterList, Edition
-from chapterkit.timecode import format_seconds, parse_clock
-from conftest import FIXTURES
-
-ROOT = FIXTURES / "formats"
-
-
-EXPECTED = ".expected.json"
-#: Keys of a golden that steer the test rather than describe the parse.
-STEERING = ("options", "detect", "detected", "why")
+from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList
+from formats.goldens import EXPECTED, ROOT, comparable, load, options_from, outcome
 
 
 def _cases() -> list[tuple[str, Path]]:
@@ -65,99 +55,6 @@ def _cases() -> list[tuple[str, Path]]:
 CASES = _cases()
 
 
-def case_name(name: str, path: Path) -> str:
-    """``path``'s name less the longest of format ``name``'s extensions it ends with, else less its last suffix."""
-    lowered = path.name.lower()
-    own = [ext for ext in formats.get_format(name).extensions if lowered.endswith(ext.lower())]
-    return path.name[:-len(max(own, key=len))] if own else path.name[:-len(path.suffix) or None]
-
-
-def _input(name: str, expected: Path) -> Path:
-    case = expected.name.removesuffix(EXPECTED)
-    inputs = [p for p in expected.parent.iterdir()
-              if not p.name.endswith((EXPECTED, ".md")) and case_name(name, p) == case]
-    assert len(inputs) == 1, f"{expected}: expected one input file {case}.<ext>, found {inputs}"
-    return inputs[0]
-
-
-def options_from(spec: dict) -> ParseOptions:
-    return build_options(duration_ns=parse_clock(spec["duration"]) if "duration" in spec else None,
-                         lenient=spec.get("lenient", False), fps=spec.get("fps"), rules=spec.get("rules", "youtube"),
-                         language=spec.get("language"), timeline_start=spec.get("timeline_start"),
-                         marker_color=spec.get("marker_color"), split_flattened=spec.get("split_flattened", False))
-
-
-def _time(ns: int | None) -> str | None:
-    return None if ns is None else format_seconds(ns)
-
-
-def editions_json(editions: tuple[Edition, ...]) -> list[dict]:
-    """The Matroska structure in the goldens' shape (defaults left out, so goldens stay short)."""
-    def atom(item: Atom) -> dict:
-        out: dict = {"start": _time(item.start_ns), "end": _time(item.end_ns)}
-        for key, value, default in (("uid", item.uid, None), ("hidden", item.flag_hidden, False),
-                                    ("enabled", item.flag_enabled, True), ("string_uid", item.string_uid, None),
-                                    ("segment_uuid", item.segment_uuid and item.segment_uuid.hex(), None),
-                                    ("segment_edition_uid", item.segment_edition_uid, None),
-                                    ("physical_equiv", item.physical_equiv, None), ("skip_type", item.skip_type, None),
-                                    ("tracks", list(item.tracks), [])):
-            if value != default:
-                out[key] = value
-        out["displays"] = [{"string": d.string, "languages": list(d.languages), "ietf": list(d.languages_ietf),
-                            "countries": list(d.countries)} for d in item.displays]
-        if item.children:
-            out["children"] = [atom(child) for child in item.children]
-        return out
-
-    return [{"uid": e.uid, "hidden": e.flag_hidden, "default": e.flag_default, "ordered": e.flag_ordered,
-             "displays": [{"string": d.string, "ietf": list(d.languages_ietf)} for d in e.displays],
-             "atoms": [atom(a) for a in e.atoms]} for e in editions]
-
-
-def outcome(name: str, text: str, options: ParseOptions, expected: dict) -> dict:
-    """What parsing gives, in the goldens' shape, keeping only the optional keys the golden uses."""
-    try:
-        result = formats.parse(text, name, options)
-    except ChapterkitError as exc:
-        errors = [d.code for d in getattr(exc, "diagnostics", ()) if d.severity == "error"]
-        refused = expected.get("refused")
-        if refused not in (errors[:1] + [type(exc).__name__]) and not (refused and refused in str(exc)):
-            refused = errors[0] if errors else f"{type(exc).__name__}: {exc}"
-        got = {"chapters": [], "diagnostics": [{"lineno": d.lineno, "code": d.code}
-                                               for d in getattr(exc, "diagnostics", ())], "refused": refused}
-        if "message" in expected:
-            got["message"] = expected["message"] if expected["message"] in str(exc) else str(exc)
-        return got
-    wanted = expected.get("chapters") or []
-    # A key written as null in any row is compared in every row; otherwise it is there when the chapter has it.
-    every = {key for item in wanted for key in ("end", "img", "url") if key in item and item[key] is None}
-    chapters = []
-    for chapter in result.chapters:
-        row: dict = {"start": _time(chapter.start_ns)}
-        if "end" in every or chapter.end_ns is not None:
-            row["end"] = _time(chapter.end_ns)
-        row["title"] = chapter.title
-        for key in ("img", "url"):
-            if key in every or getattr(chapter, key) is not None:
-                row[key] = getattr(chapter, key)
-        chapters.append(row)
-    got = {"chapters": chapters, "diagnostics": [{"lineno": d.lineno, "code": d.code} for d in result.diagnostics],
-           "refused": None}
-    if "title" in expected or result.chapters.title is not None:
-        got["title"] = result.chapters.title
-    if "duration" in expected or result.chapters.duration_ns is not None:
-        got["duration"] = _time(result.chapters.duration_ns)
-    if "editions" in expected:
-        got["editions"] = editions_json(result.chapters.editions)
-    return got
-
-
-def load(name: str, expected_path: Path) -> tuple[dict, str, Path]:
-    expected = json.loads(expected_path.read_text("utf-8"))
-    source = _input(name, expected_path)
-    return expected, sources.read_text(source), source
-
-
 def test_every_registered_format_has_goldens():
     missing = [name for name in formats.FORMATS if not list((ROOT / name).glob("*.expected.json"))]
     assert not missing, f"formats without goldens in fixtures/formats/: {missing}"
@@ -167,8 +64,7 @@ def test_every_registered_format_has_goldens():
 def test_golden_parses_as_expected(name, expected_path):
     expected, text, _source = load(name, expected_path)
     got = outcome(name, text, options_from(expected.get("options", {})), expected)
-    want = {key: value for key, value in expected.items() if key not in STEERING}
-    assert got == want
+    assert got == comparable(expected)
 
 
 @pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name.removesuffix(EXPECTED)}" for n, p in CASES])

@@ -62,11 +62,7 @@ def get_format(name: str) -> ChapterFormat:
 
 def format_for_path(path: str | os.PathLike[str]) -> ChapterFormat | None:
     """The format an extension names unambiguously, or None (``.txt`` is ambiguous)."""
-    lowered = os.path.basename(os.fspath(path)).lower()
-    # The longest extension wins, so ``x.info.json`` is yt-dlp's and ``x.json`` chapterkit's.
-    found = [(len(ext), fmt) for fmt in FORMATS.values() for ext in fmt.extensions if lowered.endswith(ext)]
-    longest = max((length for length, _ in found), default=0)
-    matches = [fmt for length, fmt in found if length == longest]
+    matches = _by_extension(path)
     return matches[0] if len(matches) == 1 else None
 
 

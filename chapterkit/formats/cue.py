@@ -205,5 +205,5 @@ def render(chapters: ChapterList) -> str:
     return render_checked(chapters)[0]
 
 
-__all__ = ["detect", "extensions", "frame_ns", "holds_title", "name", "normalize_title", "parse", "render", "render_checked",
-           "summary"]
+__all__ = ["detect", "extensions", "frame_ns", "holds_title", "name", "normalize_title", "parse", "render",
+           "render_checked", "summary"]

@@ -338,5 +338,5 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     return _Parser(text, options).run()
 
 
-__all__ = ["HEADER", "detect", "escape", "extensions", "holds_title", "name", "normalize_value", "parse", "render", "render_losses",
-           "summary"]
+__all__ = ["HEADER", "detect", "escape", "extensions", "holds_title", "name", "normalize_value", "parse", "render",
+           "render_losses", "summary"]

@@ -44,6 +44,10 @@ from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList
 from formats.goldens import EXPECTED, ROOT, comparable, load, options_from, outcome
 
 
+def _ids(cases: list[tuple[str, Path]]) -> list[str]:
+    return [f"{name}/{path.name.removesuffix(EXPECTED)}" for name, path in cases]
+
+
 def _cases() -> list[tuple[str, Path]]:
     found = []
     for name in formats.FORMATS:
@@ -60,14 +64,14 @@ def test_every_registered_format_has_goldens():
     assert not missing, f"formats without goldens in fixtures/formats/: {missing}"
 
 
-@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name.removesuffix(EXPECTED)}" for n, p in CASES])
+@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=_ids(CASES))
 def test_golden_parses_as_expected(name, expected_path):
     expected, text, _source = load(name, expected_path)
     got = outcome(name, text, options_from(expected.get("options", {})), expected)
     assert got == comparable(expected)
 
 
-@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=[f"{n}/{p.name.removesuffix(EXPECTED)}" for n, p in CASES])
+@pytest.mark.parametrize(("name", "expected_path"), CASES, ids=_ids(CASES))
 def test_detection_claims_its_goldens(name, expected_path):
     expected, text, source = load(name, expected_path)
     if expected.get("detect", expected.get("detected", True)):
@@ -77,7 +81,7 @@ def test_detection_claims_its_goldens(name, expected_path):
 WRITABLE = [(name, path) for name, path in CASES if name in formats.writable()]
 
 
-@pytest.mark.parametrize(("name", "expected_path"), WRITABLE, ids=[f"{n}/{p.name.removesuffix(EXPECTED)}" for n, p in WRITABLE])
+@pytest.mark.parametrize(("name", "expected_path"), WRITABLE, ids=_ids(WRITABLE))
 def test_writable_formats_round_trip_their_goldens(name, expected_path):
     expected, text, _source = load(name, expected_path)
     if expected.get("refused"):

@@ -1,0 +1,273 @@
+"""In-place MP4-family chapter edits on real files, checked by every reader and FFmpeg.
+
+Sources are written by FFmpeg (both builds, moov at the end and ``+faststart``, with
+and without a chapter track) and by chapterkit's own remux ``embed``. After
+:func:`chapterkit.inplace.apply` of the plan: ffprobe, mpv and the project readers
+(quicktime, nero, libav) see the new list, and FFmpeg's ``streamhash`` of every real
+stream is unchanged. The crash test replays every image of
+:func:`chapterkit.inplace.crash_images` and checks each reads as the old or the new list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+
+import pytest
+
+from chapterkit import embed as embed_module
+from chapterkit.containers.libav import read_libav
+from chapterkit.containers.mp4 import read_nero, read_quicktime
+from chapterkit.containers.mp4boxes import BoxReader, pack_box
+from chapterkit.containers.mp4edit import FragmentedMP4Error, InPlaceRefused, plan_chapters
+from chapterkit.inplace import apply, crash_images
+from chapterkit.model import Chapter, ChapterList
+from conftest import bundled_ffmpeg, ffmpeg_for, make_media, mpv_chapters, require_tool, run_ffmpeg
+
+DURATION = 2_000_000_000
+OLD = ChapterList((Chapter(0, 1_000_000_000, "Old one"), Chapter(1_000_000_000, DURATION, "Old two")),
+                  duration_ns=DURATION)
+NEW = ChapterList((Chapter(0, 500_000_000, "Intro"), Chapter(500_000_000, 1_200_000_000, "Ünïcødé — 章节"),
+                   Chapter(1_200_000_000, DURATION, "Fin")), duration_ns=DURATION)
+
+
+def _ffmetadata(chapters: ChapterList) -> str:
+    lines = [";FFMETADATA1"]
+    for chapter in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000000000", f"START={chapter.start_ns}", f"END={chapter.end_ns}",
+                  f"title={chapter.title}"]
+    return "\n".join(lines) + "\n"
+
+
+def make_source(folder, build: str, container: str, *, faststart: bool = False, existing: str = "none") -> str:
+    """A 2 s clip; ``existing`` chapters: none, written by FFmpeg, or by chapterkit's remux embed."""
+    ffmpeg = ffmpeg_for(build)
+    flags = ["-movflags", "+faststart"] if faststart else []
+    clip = make_media.make_clip(str(folder / f"clip.{container}"), container, ffmpeg=ffmpeg,
+                                extra=flags if existing == "none" else [])
+    if existing == "none":
+        return clip
+    target = str(folder / f"source.{container}")
+    if existing == "ffmpeg":
+        meta = folder / "old.ffmeta"
+        meta.write_text(_ffmetadata(OLD), encoding="utf-8")
+        run_ffmpeg(ffmpeg, "-i", clip, "-i", str(meta), "-map", "0", "-c", "copy", "-map_chapters", "1",
+                   *flags, target)
+    else:
+        embed_module.embed(clip, OLD, output=target, ffmpeg=ffmpeg)
+    return target
+
+
+def edit(path: str, chapters: ChapterList):
+    fd = os.open(path, os.O_RDWR)
+    try:
+        result = plan_chapters(fd, chapters)
+        apply(fd, result.plan)
+    finally:
+        os.close(fd)
+    return result
+
+
+def streamhash(path: str) -> str:
+    """FFmpeg's per-stream packet hash of the real streams (the chapter track is a data stream)."""
+    done = subprocess.run([bundled_ffmpeg(), "-v", "error", "-i", path, "-map", "0:v?", "-map", "0:a?",
+                           "-c", "copy", "-f", "streamhash", "-hash", "md5", "-"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    return done.stdout
+
+
+def ffprobe_chapters(path: str) -> list[tuple[int, str]]:
+    ffprobe = require_tool("ffprobe", "/usr/bin/ffprobe")
+    done = subprocess.run([ffprobe, "-v", "error", "-show_chapters", "-of", "json", path],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return [(round(float(c["start_time"]) * 1000), c["tags"].get("title", ""))
+            for c in json.loads(done.stdout)["chapters"]]
+
+
+def starts_titles(chapters: ChapterList) -> list[tuple[int, str]]:
+    return [(c.start_ns // 1_000_000, c.title) for c in chapters]
+
+
+def project_views(path: str) -> dict[str, list[tuple[int, str]]]:
+    return {"quicktime": starts_titles(read_quicktime(path).chapters),
+            "nero": starts_titles(read_nero(path).chapters),
+            "libav": starts_titles(read_libav(path, ffmpeg=bundled_ffmpeg()).chapters)}
+
+
+def assert_reads(path: str, chapters: ChapterList) -> None:
+    expected = starts_titles(chapters)
+    assert project_views(path) == {"quicktime": expected, "nero": expected, "libav": expected}
+    quicktime = read_quicktime(path).chapters
+    assert [c.end_ns for c in quicktime] == [c.end_ns for c in chapters]
+    assert ffprobe_chapters(path) == expected
+    assert [(round(c["time"] * 1000), c["title"]) for c in mpv_chapters(path)] == expected
+
+
+CASES = [(container, faststart, existing) for container in ("mp4", "mov", "m4a", "m4b", "m4v")
+         for faststart, existing in ((False, "none"), (False, "ffmpeg"), (True, "none"), (True, "ffmpeg"),
+                                     (False, "project"))]
+
+
+@pytest.mark.parametrize("build", ["bundled", "debian"])
+@pytest.mark.parametrize(("container", "faststart", "existing"), CASES)
+def test_every_reader_sees_the_new_list_and_no_packet_changes(tmp_path, build, container, faststart, existing):
+    path = make_source(tmp_path, build, container, faststart=faststart, existing=existing)
+    before = streamhash(path)
+    result = edit(path, NEW)
+    assert_reads(path, NEW)
+    assert streamhash(path) == before
+    moved = [w for w in result.warnings if "faststart" in w]
+    assert bool(moved) == faststart
+    assert os.path.getsize(path) == result.new_size
+
+
+def test_everything_else_in_moov_stays_byte_identical(tmp_path):
+    path = make_source(tmp_path, "bundled", "mp4", existing="ffmpeg")
+    before = _moov_parts(path)
+    edit(path, NEW)
+    after = _moov_parts(path)
+    chapter_id = 3
+    assert after.keys() == before.keys()
+    for name, data in before.items():
+        if name in ("chpl", f"trak {chapter_id}"):
+            assert after[name] != data
+        else:
+            assert after[name] == data, name
+
+
+def _moov_parts(path: str) -> dict[str, bytes]:
+    """moov's boxes by name (traks by ID, without tref; udta children one by one)."""
+    parts = {}
+    with open(path, "rb") as handle:
+        reader = BoxReader(handle, path)
+        moov = next(box for box in reader.boxes() if box.name == "moov")
+        for box in reader.boxes(moov):
+            if box.name == "trak":
+                track_id, _ = reader.track_header(reader.find(box, "tkhd"))
+                parts[f"trak {track_id}"] = b"".join(reader.read_at(c.offset, c.size, "x")
+                                                     for c in reader.boxes(box) if c.name != "tref")
+            elif box.name == "udta":
+                for child in reader.boxes(box):
+                    parts[child.name] = reader.read_at(child.offset, child.size, "x")
+            else:
+                parts[box.name] = reader.read_at(box.offset, box.size, "x")
+    return parts
+
+
+@pytest.mark.parametrize(("container", "faststart"), [("mp4", False), ("m4a", True), ("mov", False)])
+def test_a_crash_after_any_write_leaves_the_old_or_the_new_chapters(tmp_path, container, faststart):
+    path = make_source(tmp_path, "bundled", container, faststart=faststart, existing="ffmpeg")
+    original = open(path, "rb").read()
+    packets = streamhash(path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        plan = plan_chapters(fd, NEW).plan
+    finally:
+        os.close(fd)
+    lists = {"old": starts_titles(OLD), "new": starts_titles(NEW)}
+    seen = set()
+    probe = os.path.exists("/usr/bin/ffprobe")
+    image_path = str(tmp_path / f"image.{container}")
+    count = 0
+    for label, image in crash_images(original, plan):
+        count += 1
+        with open(image_path, "wb") as handle:
+            handle.write(image)
+        views = project_views(image_path)
+        if probe:
+            views["ffprobe"] = ffprobe_chapters(image_path)
+        states = {state for state, expected in lists.items() for view in views.values() if view == expected}
+        assert len(states) == 1 and all(view in lists.values() for view in views.values()), (label, views)
+        seen |= states
+        assert streamhash(image_path) == packets, label
+    assert seen == {"old", "new"}
+    assert count >= 8
+
+
+def test_twenty_edits_keep_the_file_valid_and_bounded(tmp_path):
+    path = make_source(tmp_path, "bundled", "mp4", existing="ffmpeg")
+    packets = streamhash(path)
+    start_size = os.path.getsize(path)
+    growth = []
+    for number in range(20):
+        chapters = ChapterList(tuple(Chapter(i * 400_000_000, None, f"Edit {number} part {i}")
+                                     for i in range(number % 4 + 1)), duration_ns=DURATION)
+        result = edit(path, chapters)
+        growth.append(result.new_size - result.old_size)
+        assert starts_titles(read_quicktime(path).chapters) == starts_titles(chapters)
+    assert_reads(path, chapters)
+    assert streamhash(path) == packets
+    with open(path, "rb") as handle:
+        reader = BoxReader(handle, path)
+        moov = next(box for box in reader.boxes() if box.name == "moov")
+        moov_size = moov.size
+        assert [box.name for box in reader.boxes()].count("moov") == 1
+    # Each edit appends one moov and one chapter mdat, nothing more.
+    assert os.path.getsize(path) - start_size == sum(growth)
+    assert max(growth) <= moov_size + 8 + 200 + 512
+
+
+def test_a_chapter_track_past_4_gib_gets_co64_and_largesize_boxes_are_kept(tmp_path):
+    """A sparse 4.1 GiB ``free`` box (largesize header) after moov pushes the new samples past 4 GiB."""
+    path = make_source(tmp_path, "bundled", "m4a", existing="ffmpeg")
+    packets = streamhash(path)
+    with open(path, "r+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = 4 * 2**30 + 2**20
+        handle.write(struct.pack(">I4sQ", 1, b"free", size))
+        handle.truncate(handle.tell() + size - 16)
+    edit(path, NEW)
+    with open(path, "rb") as handle:
+        reader = BoxReader(handle, path)
+        moov = [box for box in reader.boxes() if box.name == "moov"][0]
+        assert moov.offset > 2**32
+        chapter = [t for t in reader.find_all(moov, "trak") if reader.handler_type(reader.find(t, "mdia/hdlr")) == "text"]
+        assert reader.find(chapter[0], "mdia/minf/stbl/co64") is not None
+    expected = starts_titles(NEW)
+    assert project_views(path) == {"quicktime": expected, "nero": expected, "libav": expected}
+    assert streamhash(path) == packets
+
+
+def test_uuid_boxes_and_other_udta_atoms_are_kept(tmp_path):
+    path = make_source(tmp_path, "bundled", "mov", existing="none")
+    uuid = pack_box("uuid", bytes(range(16)) + b"payload")
+    with open(path, "rb") as handle:
+        data = bytearray(handle.read())
+    reader = BoxReader(open(path, "rb"), path)
+    moov = next(box for box in reader.boxes() if box.name == "moov")
+    # Put a uuid box at the end of moov (sizes patched; moov is the last box of this file).
+    assert moov.end == len(data)
+    data[moov.offset:moov.offset + 4] = struct.pack(">I", moov.size + len(uuid))
+    data += uuid
+    with open(path, "wb") as handle:
+        handle.write(data)
+    edit(path, NEW)
+    parts = _moov_parts(path)
+    assert parts["uuid"] == uuid
+    assert "\xa9swr" in parts  # FFmpeg's MOV encoder tag, in udta next to the new chpl
+    assert starts_titles(read_quicktime(path).chapters) == starts_titles(NEW)
+
+
+def test_an_empty_list_removes_both_chapter_forms(tmp_path):
+    path = make_source(tmp_path, "bundled", "mp4", existing="ffmpeg")
+    edit(path, ChapterList(duration_ns=DURATION))
+    assert project_views(path) == {"quicktime": [], "nero": [], "libav": []}
+
+
+def test_fragmented_files_and_titles_are_refused(tmp_path):
+    ffmpeg = ffmpeg_for("bundled")
+    path = make_media.make_clip(str(tmp_path / "frag.mp4"), "mp4", ffmpeg=ffmpeg,
+                                extra=["-movflags", "frag_keyframe+empty_moov"])
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(FragmentedMP4Error, match="fragmented"):
+            plan_chapters(fd, NEW)
+        with pytest.raises(InPlaceRefused, match="title"):
+            plan_chapters(fd, NEW, title="A film")
+    finally:
+        os.close(fd)
+

@@ -1,0 +1,180 @@
+"""A file's ``moov`` with its chapters replaced, everything else kept byte for byte.
+
+:class:`MoovEdit` reads one ``moov`` and produces the new one for a given chunk offset
+of the chapter samples (the offset is only known once the editor has chosen where the
+samples go). What changes, and why, is listed in :mod:`chapterkit.containers.mp4edit`;
+this module only rebuilds boxes: a changed box gets a new header (a 32-bit size, or a
+``largesize`` when it needs one), an unchanged box is copied with its own header.
+"""
+
+from __future__ import annotations
+
+import bisect
+import struct
+from array import array
+from dataclasses import dataclass
+
+from chapterkit.containers import mp4track
+from chapterkit.containers.mp4boxes import Box, BoxReader, pack_box
+from chapterkit.model import ChapterList
+
+#: ftyp major brands of FFmpeg's ``ipod`` muxer (.m4a, .m4b, .m4v); ``qt  `` is QuickTime (.mov).
+IPOD_BRANDS = frozenset({"M4A ", "M4B ", "M4P ", "M4V ", "M4VH", "M4VP"})
+#: Tracks that get no ``tref/chap``: timecode and hint tracks (movenc.c gives the reference
+#: to the tracks of streams only). Chapter text tracks themselves are removed.
+NO_CHAP = frozenset({"tmcd", "hint"})
+#: Handlers of tracks whose samples are chapter titles, when some track names them in ``chap``.
+TEXT_HANDLERS = ("text", "sbtl")
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    box: Box
+    track_id: int
+    handler: str
+    chap: tuple[int, ...]
+
+
+def muxer_mode(reader: BoxReader, top: list[Box]) -> str:
+    """FFmpeg's muxer family for the file, from the ``ftyp`` major brand: mp4, ipod or mov."""
+    ftyp = next((box for box in top if box.name == "ftyp"), None)
+    if ftyp is None or ftyp.payload_size < 4:
+        return "mov"  # QuickTime files may have no ftyp at all
+    brand = reader.read_at(ftyp.payload_offset, 4, "box 'ftyp'").decode("latin-1")
+    return "mov" if brand == "qt  " else "ipod" if brand in IPOD_BRANDS else "mp4"
+
+
+class MoovEdit:
+    """The new ``moov`` of ``moov`` with ``chapters`` (an empty list removes them)."""
+
+    def __init__(self, reader: BoxReader, moov: Box, chapters: ChapterList, mode: str) -> None:
+        self.reader = reader
+        self.mode = mode
+        self.children = list(reader.boxes(moov))
+        mvhd = next((box for box in self.children if box.name == "mvhd"), None)
+        if mvhd is None:
+            raise reader.error(f"box 'moov' at offset {moov.offset} has no 'mvhd'")
+        self.mvhd = mvhd
+        self.tracks = {box: self._track(box) for box in self.children if box.name == "trak"}
+        by_id = {track.track_id: track for track in self.tracks.values()}
+        #: IDs of the chapter tracks to drop: text tracks some track names with tref/chap.
+        self.old = {target for track in self.tracks.values() for target in track.chap
+                    if target in by_id and by_id[target].handler in TEXT_HANDLERS}
+        version, _, fields = reader.full_box(mvhd)
+        self.times = (fields.u64(), fields.u64()) if version == 1 else (fields.u32(), fields.u32())
+        self.timescale, duration = reader.movie_header(mvhd)
+        next_id = int.from_bytes(reader.payload(mvhd)[-4:], "big")
+        # Reuse the old chapter track's ID (references keep their number), else take the next free one.
+        self.track_id = min(self.old) if self.old else max([next_id, *(t + 1 for t in by_id)])
+        self.next_id = max(next_id, self.track_id + 1)
+        end_ns = chapters.duration_ns if chapters.duration_ns is not None else duration * 10**9 // self.timescale
+        self.table = mp4track.samples(chapters, end_ns) if len(chapters) else None
+        self.chpl = mp4track.chpl(chapters) if len(chapters) else b""
+
+    @property
+    def sample_data(self) -> bytes:
+        return self.table.data if self.table else b""
+
+    def chunk_offsets(self, *, kept_only: bool) -> list[int]:
+        """Sorted chunk offsets of every track of the old moov, or of those the new one keeps."""
+        offsets: list[int] = []
+        for box, track in self.tracks.items():
+            if kept_only and track.track_id in self.old:
+                continue
+            stbl = self.reader.find(box, "mdia/minf/stbl")
+            table = next((child for child in self.reader.boxes(stbl) if child.name in ("stco", "co64")),
+                         None) if stbl else None
+            if table is not None:
+                payload = self.reader.payload(table)
+                values = array("Q" if table.name == "co64" else "I")
+                count = int.from_bytes(payload[4:8], "big")
+                values.frombytes(payload[8:8 + count * values.itemsize])
+                if struct.pack("=H", 1) != struct.pack(">H", 1):
+                    values.byteswap()
+                offsets += values
+        return sorted(offsets)
+
+    def build(self, chunk_offset: int) -> bytes:
+        """The new moov, with the chapter samples at ``chunk_offset`` in the file."""
+        reader = self.reader
+        trak = (mp4track.chapter_trak(self.track_id, self.timescale, self.table, chunk_offset,
+                                      mode=self.mode, times=self.times) if self.table else b"")
+        # movenc.c numbers the chapter track after the stream tracks, before timecode tracks.
+        last_trak = max((i for i, box in enumerate(self.children) if box.name == "trak"
+                         and self.tracks[box].handler not in NO_CHAP), default=None)
+        out = bytearray()
+        for index, box in enumerate(self.children):
+            if box.name == "mvhd":
+                payload = reader.payload(box)
+                out += _raw(reader, box)[:box.header_size] + payload[:-4] + struct.pack(">I", self.next_id)
+            elif box.name == "trak":
+                track = self.tracks[box]
+                if track.track_id not in self.old:
+                    wants = self.table is not None and track.handler not in NO_CHAP
+                    out += self._trak(track, self.track_id if wants else None)
+            elif box.name == "udta":
+                out += self._udta(box)
+            else:
+                out += _raw(reader, box)
+            if index == last_trak or (last_trak is None and box.name == "mvhd"):
+                out += trak
+        if self.chpl and not any(box.name == "udta" for box in self.children):
+            out += pack_box("udta", self.chpl)
+        return pack_box("moov", bytes(out))
+
+    def _track(self, trak: Box) -> Track:
+        reader = self.reader
+        tkhd, hdlr, tref = (reader.find(trak, path) for path in ("tkhd", "mdia/hdlr", "tref"))
+        if tkhd is None:
+            raise reader.error(f"track at offset {trak.offset} lacks tkhd")
+        track_id, _ = reader.track_header(tkhd)
+        chap = reader.track_references(tref).get("chap", ()) if tref else ()
+        return Track(trak, track_id, reader.handler_type(hdlr) if hdlr else "", chap)
+
+    def _trak(self, track: Track, chapter_id: int | None) -> bytes:
+        """The track with ``tref/chap`` naming ``chapter_id`` (None: no chap); other refs kept."""
+        reader = self.reader
+        chap = pack_box("chap", struct.pack(">I", chapter_id)) if chapter_id is not None else b""
+        out = bytearray()
+        placed = False
+        for box in reader.boxes(track.box):
+            if box.name == "tref":
+                children = list(reader.boxes(box))
+                refs = b"".join(chap if child.name == "chap" else _raw(reader, child) for child in children)
+                if not any(child.name == "chap" for child in children):
+                    refs += chap
+                out += pack_box("tref", refs) if refs else b""
+                placed = True
+                continue
+            if box.name == "mdia" and not placed and chap:
+                out += pack_box("tref", chap)  # movenc.c mov_write_trak_tag: tref just before mdia
+                placed = True
+            out += _raw(reader, box)
+        return pack_box("trak", bytes(out))
+
+    def _udta(self, udta: Box) -> bytes:
+        """``udta`` without its ``chpl``, with the new one last (where movenc.c writes it)."""
+        payload = self.reader.payload(udta)
+        kept, position, tail = bytearray(), 0, b""
+        while position < len(payload):
+            if len(payload) - position < 8:
+                tail = payload[position:]  # QTFF: a user data list may end with a 32-bit zero
+                break
+            size, kind = struct.unpack(">I4s", payload[position:position + 8])
+            if size < 8 or position + size > len(payload):
+                tail = payload[position:]  # not a box list we understand: keep it as it is, last
+                break
+            if kind != b"chpl":
+                kept += payload[position:position + size]
+            position += size
+        return pack_box("udta", bytes(kept) + self.chpl + tail)
+
+
+def overlaps(offsets: list[int], start: int, end: int) -> bool:
+    """Whether any of the sorted ``offsets`` lies in ``[start, end)``."""
+    index = bisect.bisect_left(offsets, start)
+    return index < len(offsets) and offsets[index] < end
+
+
+def _raw(reader: BoxReader, box: Box) -> bytes:
+    return reader.read_at(box.offset, box.size, f"box '{box.name}'")

@@ -202,6 +202,27 @@ def test_a_crash_after_any_write_of_a_reuse_leaves_the_old_or_the_new_chapters(t
     _crash_check(path, OLD, NEW, "reuse")
 
 
+def test_a_moov_type_across_a_sector_boundary_is_switched_by_growing_the_box_before_it(tmp_path):
+    """Only a 4-byte write inside one sector is atomic: the box before the moov swallows it instead."""
+    path = make_source(tmp_path, "bundled", "mp4", existing="ffmpeg")
+    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        moov = next(box for box in BoxReader(handle, path).boxes() if box.name == "moov")
+    gap = (506 - moov.offset) % 512 or 512
+    gap += 512 if gap < 8 else 0
+    data = data[:moov.offset] + pack_box("free", bytes(gap - 8)) + data[moov.offset:]
+    with open(path, "wb") as handle:
+        handle.write(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        switch = [op for op in plan_chapters(fd, NEW).plan if getattr(op, "switch", False)]
+    finally:
+        os.close(fd)
+    assert (moov.offset + gap) % 512 == 506
+    assert switch[0].offset == moov.offset and switch[0].data == struct.pack(">I", gap + moov.size)
+    _crash_check(path, OLD, NEW, "append")
+
+
 def test_twenty_edits_keep_the_file_valid_and_bounded(tmp_path):
     path = make_source(tmp_path, "bundled", "mp4", existing="ffmpeg")
     packets = streamhash(path)

@@ -166,12 +166,17 @@ class _Planner:
         return EditPlan(tuple(ops), tuple(warnings), reader.file_size, size, layout)
 
     def _explicit_last_size(self, top: list[Box]) -> list[Op]:
-        """A last box of size 0 runs "to the end of the file" and would swallow what we add."""
+        """A last box of size 0 runs "to the end of the file" and would swallow what we add.
+
+        Its explicit size describes the same extent, so writing it changes nothing a reader
+        sees, provided the 4 bytes land whole (one sector).
+        """
         last = top[-1]
-        if int.from_bytes(self.reader.read_at(last.offset, 4, "box header"), "big") != 0:
+        if last.header_size != 8 or int.from_bytes(self.reader.read_at(last.offset, 4, "box header"), "big"):
             return []
-        if last.size > 0xFFFFFFFF or last.name != "mdat":
-            raise self.refuse(f"the last box '{last.name}' has size 0 (to the end of the file)")
+        if last.size > 0xFFFFFFFF or not _one_sector(last.offset, 4):
+            raise self.refuse(f"the last box '{last.name}' has size 0 (to the end of the file) and its size "
+                              "cannot be written in one sector")
         return [Write(last.offset, struct.pack(">I", last.size)), Sync()]
 
     # -- append after the end ------------------------------------------------------------

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chapterkit import embed as embed_module
 from chapterkit.containers.libav import read_libav
@@ -24,7 +27,8 @@ from chapterkit.containers.mp4boxes import BoxReader, pack_box
 from chapterkit.containers.mp4edit import FragmentedMP4Error, InPlaceRefused, plan_chapters
 from chapterkit.inplace import apply, crash_images
 from chapterkit.model import Chapter, ChapterList
-from conftest import bundled_ffmpeg, ffmpeg_for, make_media, mpv_chapters, require_tool, run_ffmpeg
+from conftest import (IN_CI, bundled_ffmpeg, ffmpeg_for, fixture_path, make_media, mpv_chapters, require_tool,
+                      run_ffmpeg)
 
 DURATION = 2_000_000_000
 OLD = ChapterList((Chapter(0, 1_000_000_000, "Old one"), Chapter(1_000_000_000, DURATION, "Old two")),
@@ -103,8 +107,11 @@ def assert_reads(path: str, chapters: ChapterList) -> None:
     assert project_views(path) == {"quicktime": expected, "nero": expected, "libav": expected}
     quicktime = read_quicktime(path).chapters
     assert [c.end_ns for c in quicktime] == [c.end_ns for c in chapters]
-    assert ffprobe_chapters(path) == expected
-    assert [(round(c["time"] * 1000), c["title"]) for c in mpv_chapters(path)] == expected
+    # ffprobe and mpv are Debian packages: checked wherever installed (always in CI).
+    if IN_CI or shutil.which("ffprobe"):
+        assert ffprobe_chapters(path) == expected
+    if IN_CI or shutil.which("mpv"):
+        assert [(round(c["time"] * 1000), c["title"]) for c in mpv_chapters(path)] == expected
 
 
 CASES = [(container, faststart, existing) for container in ("mp4", "mov", "m4a", "m4b", "m4v")
@@ -170,7 +177,7 @@ def _crash_check(path: str, before: ChapterList, after: ChapterList, expect_layo
     assert result.layout == expect_layout
     lists = {"old": starts_titles(before), "new": starts_titles(after)}
     seen = set()
-    probe = os.path.exists("/usr/bin/ffprobe")
+    probe = IN_CI or shutil.which("ffprobe") is not None
     image_path = path + ".image" + os.path.splitext(path)[1]
     count = 0
     for label, image in crash_images(original, result.plan):
@@ -309,3 +316,61 @@ def test_fragmented_files_and_titles_are_refused(tmp_path):
     finally:
         os.close(fd)
 
+
+
+@pytest.mark.parametrize("name", ["mp4-largesize-mdat-moov-to-eof.m4a", "mp4-utf16-titles.mov",
+                                  "mp4-disagreeing-lists.mp4"])
+def test_crafted_fixtures_take_the_new_list(tmp_path, name):
+    """A 64-bit mdat with a size-0 moov, UTF-16 titles, and chpl disagreeing with the QT track."""
+    path = str(tmp_path / name)
+    shutil.copy(fixture_path("media", name), path)
+    packets = streamhash(path)
+    edit(path, NEW)
+    assert_reads(path, NEW)
+    assert streamhash(path) == packets
+
+
+def test_a_crash_while_editing_a_size_0_moov_leaves_the_old_or_the_new_chapters(tmp_path):
+    path = str(tmp_path / "moov-to-eof.m4a")
+    shutil.copy(fixture_path("media", "mp4-largesize-mdat-moov-to-eof.m4a"), path)
+    before = read_quicktime(path).chapters
+    _crash_check(path, before, NEW, "append")
+
+
+titles = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300).filter(str.strip)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(titles, min_size=0, max_size=40), st.data())
+def test_any_list_round_trips_through_both_chapter_forms(tmp_path, names, data):
+    path = str(tmp_path / "edit.mp4")
+    shutil.copy(fixture_path("media", "mp4-disagreeing-lists.mp4"), path)
+    starts = sorted(data.draw(st.sets(st.integers(1, 1999), min_size=len(names), max_size=len(names))))
+    starts = [0] + starts[1:] if starts else []
+    fitted = ChapterList(duration_ns=DURATION)
+    if names:
+        source = ChapterList.of(zip((start * 1_000_000 for start in starts), names), duration_ns=DURATION)
+        fitted, _ = embed_module.plan(source, "mp4", DURATION)
+    edit(path, fitted)
+    expected = starts_titles(fitted)
+    assert starts_titles(read_quicktime(path).chapters) == expected
+    assert starts_titles(read_nero(path).chapters) == expected
+
+
+def test_demo_the_way_embed_wires_it(tmp_path):
+    """Fit the list as embed does, plan on the open file, apply, verify with every reader."""
+    from chapterkit.verify import verify_file
+
+    path = str(tmp_path / "demo.m4b")
+    shutil.copy(fixture_path("media", "mp4-disagreeing-lists.mp4"), path)
+    fitted, warnings = embed_module.plan(ChapterList.of([(0, "Prologue"), (900_000_000, "Chapter 1")]), "mp4",
+                                         DURATION)
+    assert warnings == []
+    fd = os.open(path, os.O_RDWR)
+    try:
+        result = plan_chapters(fd, fitted)
+        apply(fd, result.plan)
+    finally:
+        os.close(fd)
+    report = verify_file(path, fitted, ffmpeg=bundled_ffmpeg())
+    assert report.ok, report.headline()

@@ -206,7 +206,11 @@ class _Planner:
 
     def _reuse(self, top: list[Box], moov: Box, edit: MoovEdit, live: list[int],
                prepare: list[Op]) -> tuple[list[Op], int] | None:
-        for start, stop, first in self._dead_runs(top, moov, live):
+        # Item locations (``iloc``, HEIF-style metadata) may point into an mdat no chunk names:
+        # then only free/skip boxes count as dead.
+        items = any(box.name == "meta" for box in top) or b"iloc" in self.reader.read_at(
+            moov.offset, moov.size, "box 'moov'")
+        for start, stop, first in self._dead_runs(top, moov, live, items):
             chunk_offset = start + 16
             prefix = _prefix(edit.sample_data, start + 8)
             body = edit.build(chunk_offset)
@@ -223,7 +227,8 @@ class _Planner:
                 ops += [Write(start, struct.pack(">I4s", stop - start, b"free")), Sync()]
             ops += [Write(start + 8, inner), Sync(), Write(start, struct.pack(">I", 8)), Sync(),
                     Write(moov_at + 4, b"moov", switch=True), Sync(), Write(moov.offset + 4, b"free"), Sync()]
-            tail = self._dead_tail(top, moov, sorted(edit.chunk_offsets(kept_only=True) + [chunk_offset]), stop)
+            tail = self._dead_tail(top, moov, sorted(edit.chunk_offsets(kept_only=True) + [chunk_offset]), stop,
+                                   items)
             if tail == stop and filler:
                 tail -= len(filler)  # the filler ends the file too: drop it with the rest
             if tail is not None:
@@ -231,14 +236,15 @@ class _Planner:
             return [op for index, op in enumerate(ops) if not _double_sync(ops, index)], moov_at
         return None
 
-    def _dead_runs(self, top: list[Box], moov: Box, live: list[int]):
+    def _dead_runs(self, top: list[Box], moov: Box, live: list[int], items: bool):
         """``(start, end, first box)`` of each run of dead boxes before ``moov``, largest first."""
         runs: list[list[Box]] = []
         current: list[Box] = []
         for box in top:
             if box.offset >= moov.offset:
                 break
-            if box.name in _DEAD_KINDS and box.name != "moov" and not overlaps(live, box.offset, box.end):
+            dead_kind = box.name in ("free", "skip", "wide") or (box.name == "mdat" and not items)
+            if dead_kind and not overlaps(live, box.offset, box.end):
                 current.append(box)
             elif current:
                 runs.append(current)
@@ -248,11 +254,12 @@ class _Planner:
         found = [(run[0].offset, run[-1].end, run[0]) for run in runs if run[0].header_size == 8]
         return sorted(found, key=lambda item: item[0] - item[1])
 
-    def _dead_tail(self, top: list[Box], moov: Box, live: list[int], reused_end: int) -> int | None:
+    def _dead_tail(self, top: list[Box], moov: Box, live: list[int], reused_end: int, items: bool) -> int | None:
         """Where the dead boxes that end the file start, once the old moov is dead too."""
         start = None
         for box in reversed(top):
-            if box.offset < reused_end or box.name not in _DEAD_KINDS or overlaps(live, box.offset, box.end):
+            if box.offset < reused_end or box.name not in _DEAD_KINDS or overlaps(live, box.offset, box.end) \
+                    or (items and box.name == "mdat"):
                 break
             if box.name == "moov" and box != moov and box.offset < moov.offset:
                 break

@@ -270,7 +270,8 @@ def test_a_chapter_track_past_4_gib_gets_co64_and_largesize_boxes_are_kept(tmp_p
         reader = BoxReader(handle, path)
         moov = [box for box in reader.boxes() if box.name == "moov"][0]
         assert moov.offset > 2**32
-        chapter = [t for t in reader.find_all(moov, "trak") if reader.handler_type(reader.find(t, "mdia/hdlr")) == "text"]
+        chapter = [trak for trak in reader.find_all(moov, "trak")
+                   if reader.handler_type(reader.find(trak, "mdia/hdlr")) == "text"]
         assert reader.find(chapter[0], "mdia/minf/stbl/co64") is not None
     expected = starts_titles(NEW)
     assert project_views(path) == {"quicktime": expected, "nero": expected, "libav": expected}

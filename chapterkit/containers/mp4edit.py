@@ -12,8 +12,10 @@ for byte, except:
   Track IDs: the new track **reuses the old chapter track's ID**, so references keep
   their number; a file without one gets ``mvhd`` next_track_ID (FFmpeg numbers tracks
   1..n the same way). The old track's samples become dead bytes in their ``mdat``;
-- ``tref/chap`` of every track except timecode (``tmcd``) and hint tracks names the
-  new track (FFmpeg 9 gives every stream's track one); other ``tref`` entries are kept;
+- ``tref/chap`` of every other track names the new track: FFmpeg 9's remux gives one to
+  every track it maps, timecode and subtitle tracks included, first in ``tref`` (before
+  ``tmcd``); other ``tref`` entries are kept. (5.1 loses the video track's ``chap`` to its
+  ``tmcd``; the in-place edit writes both, as 9.0 does);
 - ``udta/chpl`` replaced or added as the last child of ``udta``; every other ``udta``
   atom (``meta``/``ilst`` tags, ``©swr``...) is kept byte-identical.
 

@@ -20,9 +20,6 @@ from chapterkit.model import ChapterList
 
 #: ftyp major brands of FFmpeg's ``ipod`` muxer (.m4a, .m4b, .m4v); ``qt  `` is QuickTime (.mov).
 IPOD_BRANDS = frozenset({"M4A ", "M4B ", "M4P ", "M4V ", "M4VH", "M4VP"})
-#: Tracks that get no ``tref/chap``: timecode and hint tracks (movenc.c gives the reference
-#: to the tracks of streams only). Chapter text tracks themselves are removed.
-NO_CHAP = frozenset({"tmcd", "hint"})
 #: Handlers of tracks whose samples are chapter titles, when some track names them in ``chap``.
 TEXT_HANDLERS = ("text", "sbtl")
 
@@ -99,9 +96,9 @@ class MoovEdit:
         reader = self.reader
         trak = (mp4track.chapter_trak(self.track_id, self.timescale, self.table, chunk_offset,
                                       mode=self.mode, times=self.times) if self.table else b"")
-        # movenc.c numbers the chapter track after the stream tracks, before timecode tracks.
-        last_trak = max((i for i, box in enumerate(self.children) if box.name == "trak"
-                         and self.tracks[box].handler not in NO_CHAP), default=None)
+        # movenc.c numbers the chapter track after the tracks of the streams; a remux maps every
+        # track (a timecode track too) as a stream, so the chapter trak follows the last one.
+        last_trak = max((i for i, box in enumerate(self.children) if box.name == "trak"), default=None)
         out = bytearray()
         for index, box in enumerate(self.children):
             if box.name == "mvhd":
@@ -110,8 +107,7 @@ class MoovEdit:
             elif box.name == "trak":
                 track = self.tracks[box]
                 if track.track_id not in self.old:
-                    wants = self.table is not None and track.handler not in NO_CHAP
-                    out += self._trak(track, self.track_id if wants else None)
+                    out += self._trak(track, self.track_id if self.table is not None else None)
             elif box.name == "udta":
                 out += self._udta(box)
             else:
@@ -142,7 +138,7 @@ class MoovEdit:
                 children = list(reader.boxes(box))
                 refs = b"".join(chap if child.name == "chap" else _raw(reader, child) for child in children)
                 if not any(child.name == "chap" for child in children):
-                    refs += chap
+                    refs = chap + refs  # FFmpeg 9 writes chap before tmcd
                 out += pack_box("tref", refs) if refs else b""
                 placed = True
                 continue

@@ -79,6 +79,40 @@ def test_in_place_boxes_match_ffmpeg_byte_for_byte(tmp_path, build, container):
         assert ours[name] == theirs[name], name
 
 
+@pytest.mark.parametrize(("container", "timecode"), [("mov", ["-timecode", "01:00:00:00"]), ("mp4", [])])
+def test_timecode_and_subtitle_tracks_get_the_references_ffmpeg_9_writes(tmp_path, container, timecode):
+    """Video, audio, a mov_text subtitle and (MOV; FFmpeg cannot remux an MP4's) a timecode: every
+    track gets ``tref/chap``, the video's before its ``tmcd``, and the chapter trak comes last (9.0.2)."""
+    ffmpeg = ffmpeg_for("bundled")
+    srt = tmp_path / "cue.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nHello\n", encoding="utf-8")
+    clip = str(tmp_path / f"clip.{container}")
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "testsrc=s=32x18:r=25", "-f", "lavfi", "-i", "sine=d=2", "-i", str(srt),
+               "-t", "2", "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264", "-c:a", "aac", "-c:s", "mov_text",
+               *timecode, "-movie_timescale", "1000", clip)
+    meta = tmp_path / "chapters.ffmeta"
+    meta.write_text(_ffmetadata(CHAPTERS), encoding="utf-8")
+    remuxed = str(tmp_path / f"remuxed.{container}")
+    run_ffmpeg(ffmpeg, "-i", clip, "-i", str(meta), "-map", "0", "-c", "copy", "-map_chapters", "1",
+               "-movie_timescale", "1000", remuxed)
+    fd = os.open(clip, os.O_RDWR)
+    try:
+        apply(fd, plan_chapters(fd, CHAPTERS).plan)
+    finally:
+        os.close(fd)
+    ours, theirs = _boxes(clip), _boxes(remuxed)
+    assert ours == theirs
+    assert _track_order(clip) == _track_order(remuxed)
+
+
+def _track_order(path: str) -> list[tuple[int, str]]:
+    with open(path, "rb") as handle:
+        reader = BoxReader(handle, path)
+        moov = next(box for box in reader.boxes() if box.name == "moov")
+        return [(reader.track_header(reader.find(trak, "tkhd"))[0],
+                 reader.handler_type(reader.find(trak, "mdia/hdlr"))) for trak in reader.find_all(moov, "trak")]
+
+
 def test_samples_hold_length_text_and_ffmpeg_encd_atom():
     table = mp4track.samples(CHAPTERS, 2_000_000_000)
     first = table.data[:table.sizes[0]]

@@ -74,6 +74,7 @@ them and truncates, so repeated edits alternate between two sizes (bench/RESULTS
 
 from __future__ import annotations
 
+import fcntl
 import os
 import struct
 from dataclasses import dataclass
@@ -119,6 +120,10 @@ def plan_chapters(fd: int, chapters: ChapterList, *, title: str | None = None) -
     name = f"file descriptor {fd}"
     if title is not None:
         raise InPlaceRefused("setting the title is left to the remux path", path=name,
+                             verb="planning an in-place edit of")
+    if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+        # pwrite on an O_APPEND descriptor appends on Linux: the plan's offsets would be ignored.
+        raise InPlaceRefused("the file is open for appending (O_APPEND); open it with O_RDWR", path=name,
                              verb="planning an in-place edit of")
     with os.fdopen(os.dup(fd), "rb") as handle:
         return _Planner(BoxReader(handle, name), name).plan(chapters)

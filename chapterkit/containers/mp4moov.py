@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import struct
+import sys
 from array import array
 from dataclasses import dataclass
 
@@ -86,8 +87,8 @@ class MoovEdit:
                 values = array("Q" if table.name == "co64" else "I")
                 count = int.from_bytes(payload[4:8], "big")
                 values.frombytes(payload[8:8 + count * values.itemsize])
-                if struct.pack("=H", 1) != struct.pack(">H", 1):
-                    values.byteswap()
+                if sys.byteorder == "little":
+                    values.byteswap()  # the table is big-endian
                 offsets += values
         return sorted(offsets)
 

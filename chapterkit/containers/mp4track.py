@@ -104,8 +104,10 @@ def chapter_trak(track_id: int, movie_timescale: int, table: Samples, chunk_offs
                  mode: str, times: tuple[int, int] = (0, 0)) -> bytes:
     """The chapter ``trak``; ``mode`` is the FFmpeg muxer family: ``mp4``, ``ipod`` or ``mov``.
 
-    ``times`` are the creation and modification times FFmpeg copies from the movie
-    into every track header. ``chunk_offset`` is where the samples start in the file;
+    ``times`` are the creation and modification times of the movie, which FFmpeg writes
+    into every track header alike. (Its remux writes 0 there: the ffmpeg CLI does not
+    carry ``creation_time`` over. An in-place edit keeps the file's own times in every
+    other track, so the chapter track gets the movie's.) ``chunk_offset`` is where the samples start in the file;
     past 4 GiB the chunk table is a ``co64`` (movenc.c ``co64_required``).
     """
     # movenc.c mov_write_tkhd_tag / mov_write_edts_tag rescale with AV_ROUND_UP.

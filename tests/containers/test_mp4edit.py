@@ -304,6 +304,17 @@ def test_an_empty_list_removes_both_chapter_forms(tmp_path):
     assert project_views(path) == {"quicktime": [], "nero": [], "libav": []}
 
 
+def test_a_descriptor_open_for_appending_is_refused(tmp_path):
+    path = tmp_path / "clip.mp4"
+    shutil.copy(fixture_path("media", "mp4-disagreeing-lists.mp4"), path)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND)
+    try:
+        with pytest.raises(InPlaceRefused, match="O_APPEND"):
+            plan_chapters(fd, NEW)
+    finally:
+        os.close(fd)
+
+
 def test_fragmented_files_and_titles_are_refused(tmp_path):
     ffmpeg = ffmpeg_for("bundled")
     path = make_media.make_clip(str(tmp_path / "frag.mp4"), "mp4", ffmpeg=ffmpeg,

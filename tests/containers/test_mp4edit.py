@@ -304,6 +304,38 @@ def test_an_empty_list_removes_both_chapter_forms(tmp_path):
     assert project_views(path) == {"quicktime": [], "nero": [], "libav": []}
 
 
+def test_a_full_file_system_stops_the_edit_with_the_old_chapters_intact(tmp_path):
+    """ENOSPC in the middle of the plan: the error reaches the caller, the file reads as before."""
+    import errno
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a 64 KiB tmpfs needs root")
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
+    try:
+        path = str(mount / "clip.mp4")
+        shutil.copy(fixture_path("media", "mp4-disagreeing-lists.mp4"), path)
+        before, packets = project_views(path), streamhash(path)
+        with open(mount / "filler", "wb", buffering=0) as filler:
+            with pytest.raises(OSError):
+                while True:
+                    filler.write(bytes(4096))
+        fd = os.open(path, os.O_RDWR)
+        try:
+            plan = plan_chapters(fd, NEW).plan
+            with pytest.raises(OSError) as failure:
+                apply(fd, plan)
+        finally:
+            os.close(fd)
+        assert failure.value.errno == errno.ENOSPC
+        assert project_views(path) == before
+        assert streamhash(path) == packets
+        assert sorted(os.listdir(mount)) == ["clip.mp4", "filler"]
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
 def test_a_descriptor_open_for_appending_is_refused(tmp_path):
     path = tmp_path / "clip.mp4"
     shutil.copy(fixture_path("media", "mp4-disagreeing-lists.mp4"), path)

@@ -23,7 +23,8 @@ No sample moves, so no chunk offset of any other track changes, whether ``moov``
 at the end or at the front (``+faststart``: the new ``moov`` goes after the media data,
 which loses fast start; the plan says so in a warning). Fragmented files
 (``moof``/``mvex``) are refused with :class:`FragmentedMP4Error` (the caller remuxes):
-their samples are described outside ``moov``. ``title`` is refused too
+their samples are described outside ``moov``. So are 3GP/3G2 files (FFmpeg writes chpl
+only there, so there is no chapter-track layout to match). ``title`` is refused too
 (:class:`InPlaceRefused`): the title lives in ``ilst`` (MP4) or ``udta/©nam`` (MOV),
 encoded as FFmpeg's remux writes it; until an editor matches that, a title remuxes.
 
@@ -39,9 +40,9 @@ layouts, both of the form "write the new bytes where no reader looks, sync, make
 1. ``Truncate(E + T)``, sync: the file grows by zeros; a zero header is a box of size 0
    ("to the end of the file", 14496-12 4.2) that every reader skips.
 2. Write the chapter ``mdat`` and the new moov **typed ``free``** at ``E``, sync. A torn
-   prefix leaves boxes followed by zeros; the new moov is invisible as ``free``. Stray
-   ``moov`` boxes after the first (a crash between steps 3 and 4 of an earlier edit)
-   become ``free`` here.
+   prefix leaves boxes followed by zeros; the new moov is invisible as ``free``. (Stray
+   ``moov`` boxes after the first, left by a crash between steps 3 and 4 of an earlier
+   edit, are typed ``free`` together with step 1: nobody reads them.)
 3. Type the new box ``moov`` (4 bytes, placed inside one sector by padding the
    ``mdat``), sync. It comes after the old moov, so readers still use the old one.
 4. **The switch**: type the old moov ``free`` (4 bytes, one sector), sync. Now the new
@@ -147,7 +148,11 @@ class _Planner:
         if any(box.name == "moof" for box in top) or reader.find(moov, "mvex") is not None:
             raise self.refuse("fragmented MP4 (moof/mvex): its samples are described outside moov, "
                               "so only a remux can add chapters", FragmentedMP4Error)
-        edit = MoovEdit(reader, moov, chapters, muxer_mode(reader, top))
+        mode = muxer_mode(reader, top)
+        if mode == "3gp":
+            raise self.refuse("3GP/3G2 file: FFmpeg's 3gp muxer writes no QuickTime chapter track, so there is "
+                              "no remux layout to match")
+        edit = MoovEdit(reader, moov, chapters, mode)
         # Until the switch the old moov's samples, its chapter samples too, must stay intact;
         # after it only the kept tracks' and the new chapter samples matter.
         live = edit.chunk_offsets(kept_only=False)

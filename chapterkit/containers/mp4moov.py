@@ -34,11 +34,13 @@ class Track:
 
 
 def muxer_mode(reader: BoxReader, top: list[Box]) -> str:
-    """FFmpeg's muxer family for the file, from the ``ftyp`` major brand: mp4, ipod or mov."""
+    """FFmpeg's muxer family for the file, from the ``ftyp`` major brand: mp4, ipod, mov or 3gp."""
     ftyp = next((box for box in top if box.name == "ftyp"), None)
     if ftyp is None or ftyp.payload_size < 4:
         return "mov"  # QuickTime files may have no ftyp at all
     brand = reader.read_at(ftyp.payload_offset, 4, "box 'ftyp'").decode("latin-1")
+    if brand.startswith("3g"):
+        return "3gp"  # 3GPP/3GPP2: FFmpeg writes chpl only there (research containers.md 2.1)
     return "mov" if brand == "qt  " else "ipod" if brand in IPOD_BRANDS else "mp4"
 
 

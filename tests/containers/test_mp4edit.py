@@ -336,6 +336,17 @@ def test_a_full_file_system_stops_the_edit_with_the_old_chapters_intact(tmp_path
         subprocess.run(["umount", str(mount)], check=True)
 
 
+def test_3gp_is_refused_since_ffmpeg_writes_no_chapter_track_there(tmp_path):
+    path = str(tmp_path / "clip.3gp")
+    run_ffmpeg(ffmpeg_for("bundled"), "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", path)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(InPlaceRefused, match="3GP"):
+            plan_chapters(fd, NEW)
+    finally:
+        os.close(fd)
+
+
 def test_a_descriptor_open_for_appending_is_refused(tmp_path):
     path = tmp_path / "clip.mp4"
     shutil.copy(fixture_path("media", "mp4-disagreeing-lists.mp4"), path)

@@ -83,7 +83,7 @@ from dataclasses import dataclass
 from chapterkit.containers.mp4boxes import Box, BoxReader, pack_box
 from chapterkit.containers.mp4moov import MoovEdit, muxer_mode, overlaps
 from chapterkit.errors import UnsupportedContainerError
-from chapterkit.inplace import SECTOR, Op, Plan, Sync, Truncate, Write, check_plan
+from chapterkit.inplace import SECTOR, Op, Plan, Sync, Truncate, Write, apply, check_plan
 from chapterkit.model import ChapterList
 
 #: Top-level boxes that may be dead: padding, media data no chunk points into, a stale moov.
@@ -128,6 +128,28 @@ def plan_chapters(fd: int, chapters: ChapterList, *, title: str | None = None) -
                              verb="planning an in-place edit of")
     with os.fdopen(os.dup(fd), "rb") as handle:
         return _Planner(BoxReader(handle, name), name).plan(chapters)
+
+
+def apply_edit(fd: int, edit: EditPlan) -> None:
+    """:func:`chapterkit.inplace.apply` of ``edit.plan``, undoing a failure before the switch.
+
+    An error before the switch (a full disk, an I/O error) leaves the old chapters in
+    force and, after an append, the file longer by bytes no reader looks at; the file is
+    cut back to its old size (best effort) and the error raised. After the switch the new
+    chapters are in force and the error is raised as it is.
+    """
+    plan = edit.plan
+    switch = next(i for i, op in enumerate(plan) if isinstance(op, Write) and op.switch)
+    try:
+        apply(fd, plan[:switch])
+    except OSError:
+        if edit.layout == "append":
+            try:
+                apply(fd, (Truncate(edit.old_size), Sync()))
+            except OSError:
+                pass  # the error that matters is the first one
+        raise
+    apply(fd, plan[switch:])
 
 
 class _Planner:

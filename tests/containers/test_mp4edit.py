@@ -24,7 +24,7 @@ from chapterkit import embed as embed_module
 from chapterkit.containers.libav import read_libav
 from chapterkit.containers.mp4 import read_nero, read_quicktime
 from chapterkit.containers.mp4boxes import BoxReader, pack_box
-from chapterkit.containers.mp4edit import FragmentedMP4Error, InPlaceRefused, plan_chapters
+from chapterkit.containers.mp4edit import FragmentedMP4Error, InPlaceRefused, apply_edit, plan_chapters
 from chapterkit.inplace import apply, crash_images
 from chapterkit.model import Chapter, ChapterList
 from conftest import (IN_CI, bundled_ffmpeg, ffmpeg_for, fixture_path, make_media, mpv_chapters, require_tool,
@@ -331,14 +331,16 @@ def test_a_full_file_system_stops_the_edit_with_the_old_chapters_intact(tmp_path
             with pytest.raises(OSError):
                 while True:
                     filler.write(bytes(4096))
+        size = os.path.getsize(path)
         fd = os.open(path, os.O_RDWR)
         try:
-            plan = plan_chapters(fd, NEW).plan
+            result = plan_chapters(fd, NEW)
             with pytest.raises(OSError) as failure:
-                apply(fd, plan)
+                apply_edit(fd, result)
         finally:
             os.close(fd)
         assert failure.value.errno == errno.ENOSPC
+        assert os.path.getsize(path) == size  # the appended bytes were cut off again
         assert project_views(path) == before
         assert streamhash(path) == packets
         assert sorted(os.listdir(mount)) == ["clip.mp4", "filler"]

@@ -24,9 +24,9 @@ at the end or at the front (``+faststart``: the new ``moov`` goes after the medi
 which loses fast start; the plan says so in a warning). Fragmented files
 (``moof``/``mvex``) are refused with :class:`FragmentedMP4Error` (the caller remuxes):
 their samples are described outside ``moov``. So are 3GP/3G2 files (FFmpeg writes chpl
-only there, so there is no chapter-track layout to match). ``title`` is refused too
-(:class:`InPlaceRefused`): the title lives in ``ilst`` (MP4) or ``udta/©nam`` (MOV),
-encoded as FFmpeg's remux writes it; until an editor matches that, a title remuxes.
+only there, so there is no chapter-track layout to match). ``title`` sets the title the
+way the remux path's ``-metadata title=`` does (``udta/meta/ilst/©nam`` in MP4/iPod,
+``udta/©nam`` in MOV; tests compare the bytes with FFmpeg's); ``""`` removes it.
 
 **Crash safety.** Readers use the *first* top-level ``moov``: FFmpeg's
 ``mov_read_moov`` skips a later one ("Found duplicated MOOV Atom. Skipped it"),
@@ -81,7 +81,7 @@ import struct
 from dataclasses import dataclass
 
 from chapterkit.containers.mp4boxes import Box, BoxReader, pack_box
-from chapterkit.containers.mp4moov import MoovEdit, muxer_mode, overlaps
+from chapterkit.containers.mp4moov import MoovEdit, TitleError, muxer_mode, overlaps
 from chapterkit.errors import UnsupportedContainerError
 from chapterkit.inplace import SECTOR, Op, Plan, Sync, Truncate, Write, apply, check_plan
 from chapterkit.model import ChapterList
@@ -119,15 +119,12 @@ def plan_chapters(fd: int, chapters: ChapterList, *, title: str | None = None) -
     :class:`~chapterkit.errors.MediaError` for a file that is not a readable MP4.
     """
     name = f"file descriptor {fd}"
-    if title is not None:
-        raise InPlaceRefused("setting the title is left to the remux path", path=name,
-                             verb="planning an in-place edit of")
     if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
         # pwrite on an O_APPEND descriptor appends on Linux: the plan's offsets would be ignored.
         raise InPlaceRefused("the file is open for appending (O_APPEND); open it with O_RDWR", path=name,
                              verb="planning an in-place edit of")
     with os.fdopen(os.dup(fd), "rb") as handle:
-        return _Planner(BoxReader(handle, name), name).plan(chapters)
+        return _Planner(BoxReader(handle, name), name).plan(chapters, title)
 
 
 def apply_edit(fd: int, edit: EditPlan) -> None:
@@ -160,7 +157,7 @@ class _Planner:
     def refuse(self, reason: str, kind: type[InPlaceRefused] = InPlaceRefused) -> InPlaceRefused:
         return kind(reason, path=self.name, verb="planning an in-place edit of")
 
-    def plan(self, chapters: ChapterList) -> EditPlan:
+    def plan(self, chapters: ChapterList, title: str | None) -> EditPlan:
         reader = self.reader
         top = list(reader.boxes())
         moovs = [box for box in top if box.name == "moov"]
@@ -174,16 +171,19 @@ class _Planner:
         if mode == "3gp":
             raise self.refuse("3GP/3G2 file: FFmpeg's 3gp muxer writes no QuickTime chapter track, so there is "
                               "no remux layout to match")
-        edit = MoovEdit(reader, moov, chapters, mode)
+        edit = MoovEdit(reader, moov, chapters, mode, title)
         # Until the switch the old moov's samples, its chapter samples too, must stay intact;
         # after it only the kept tracks' and the new chapter samples matter.
         live = edit.chunk_offsets(kept_only=False)
         prepare: list[Op] = self._explicit_last_size(top)
         prepare += [Write(box.offset + 4, b"free") for box in moovs[1:]]
         layout = "reuse"
-        planned = self._reuse(top, moov, edit, live, prepare)
-        if planned is None:
-            layout, planned = "append", self._append(top, moov, edit, prepare)
+        try:
+            planned = self._reuse(top, moov, edit, live, prepare)
+            if planned is None:
+                layout, planned = "append", self._append(top, moov, edit, prepare)
+        except TitleError as exc:
+            raise self.refuse(str(exc)) from None
         ops, moov_at = planned
         check_plan(ops)
         warnings = []

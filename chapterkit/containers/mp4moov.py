@@ -25,6 +25,10 @@ IPOD_BRANDS = frozenset({"M4A ", "M4B ", "M4P ", "M4V ", "M4VH", "M4VP"})
 TEXT_HANDLERS = ("text", "sbtl")
 
 
+class TitleError(ValueError):
+    """The file keeps its tags in a form this editor does not rewrite."""
+
+
 @dataclass(frozen=True, slots=True)
 class Track:
     box: Box
@@ -47,9 +51,11 @@ def muxer_mode(reader: BoxReader, top: list[Box]) -> str:
 class MoovEdit:
     """The new ``moov`` of ``moov`` with ``chapters`` (an empty list removes them)."""
 
-    def __init__(self, reader: BoxReader, moov: Box, chapters: ChapterList, mode: str) -> None:
+    def __init__(self, reader: BoxReader, moov: Box, chapters: ChapterList, mode: str,
+                 title: str | None = None) -> None:
         self.reader = reader
         self.mode = mode
+        self.title = title
         self.children = list(reader.boxes(moov))
         mvhd = next((box for box in self.children if box.name == "mvhd"), None)
         if mvhd is None:
@@ -117,8 +123,9 @@ class MoovEdit:
                 out += _raw(reader, box)
             if index == last_trak or (last_trak is None and box.name == "mvhd"):
                 out += trak
-        if self.chpl and not any(box.name == "udta" for box in self.children):
-            out += pack_box("udta", self.chpl)
+        if not any(box.name == "udta" for box in self.children):
+            udta = self._udta(None)
+            out += udta if len(udta) > 8 else b""
         return pack_box("moov", bytes(out))
 
     def _track(self, trak: Box) -> Track:
@@ -151,22 +158,71 @@ class MoovEdit:
             out += _raw(reader, box)
         return pack_box("trak", bytes(out))
 
-    def _udta(self, udta: Box) -> bytes:
-        """``udta`` without its ``chpl``, with the new one last (where movenc.c writes it)."""
-        payload = self.reader.payload(udta)
-        kept, position, tail = bytearray(), 0, b""
-        while position < len(payload):
-            if len(payload) - position < 8:
-                tail = payload[position:]  # QTFF: a user data list may end with a 32-bit zero
-                break
-            size, kind = struct.unpack(">I4s", payload[position:position + 8])
-            if size < 8 or position + size > len(payload):
-                tail = payload[position:]  # not a box list we understand: keep it as it is, last
-                break
-            if kind != b"chpl":
-                kept += payload[position:position + size]
-            position += size
-        return pack_box("udta", bytes(kept) + self.chpl + tail)
+    def _udta(self, udta: Box | None) -> bytes:
+        """``udta`` without its ``chpl``, with the new one last (where movenc.c writes it).
+
+        With a title, also the title as the remux writes it (movenc.c ``mov_write_udta_tag``):
+        MOV: ``udta/©nam`` first, a QuickTime string (u16 length, u16 language ``und``);
+        MP4/iPod: ``udta/meta/ilst/©nam`` first in ``ilst``, a UTF-8 ``data`` atom. An empty
+        title removes it, as ``-metadata title=`` does.
+        """
+        kept, tail = _children(self.reader.payload(udta)) if udta is not None else ([], b"")
+        kept = [(kind, raw) for kind, raw in kept if kind != b"chpl"]
+        if self.title is not None and self.mode == "mov":
+            kept = [(kind, raw) for kind, raw in kept if kind != b"\xa9nam"]
+            text = self.title.encode("utf-8")
+            if text:
+                kept.insert(0, (b"\xa9nam", pack_box("\xa9nam", struct.pack(">HH", len(text), _UND) + text)))
+        elif self.title is not None:
+            index = next((i for i, (kind, _) in enumerate(kept) if kind == b"meta"), None)
+            meta = self._meta(kept[index][1] if index is not None else None)
+            if index is not None:
+                kept[index] = (b"meta", meta)
+            else:
+                kept.insert(0, (b"meta", meta))
+        return pack_box("udta", b"".join(raw for _, raw in kept) + self.chpl + tail)
+
+    def _meta(self, meta: bytes | None) -> bytes:
+        """``meta`` (a full box: version, flags, then ``hdlr`` and ``ilst``) with the new ``©nam``."""
+        if meta is None:
+            meta = pack_box("meta", bytes(4) + _ILST_HDLR)
+        children, tail = _children(meta[12:])
+        if tail or meta[8:12] != bytes(4):
+            raise TitleError("udta/meta is not an ISO meta box (version, flags, hdlr, ilst); "
+                             "the remux path sets the title")
+        if not any(kind == b"ilst" for kind, _ in children):
+            children.append((b"ilst", pack_box("ilst", b"")))
+        text = self.title.encode("utf-8")
+        name = pack_box("\xa9nam", pack_box("data", struct.pack(">II", 1, 0) + text)) if text else b""
+        out = b""
+        for kind, raw in children:
+            if kind == b"ilst":
+                entries, rest = _children(raw[8:])
+                raw = pack_box("ilst", name + b"".join(r for k, r in entries if k != b"\xa9nam") + rest)
+            out += raw
+        return pack_box("meta", bytes(4) + out)
+
+
+#: ISO 639-2 "und" packed as QuickTime's 3 x 5-bit language code (movenc.c ff_mov_iso639_to_lang).
+_UND = 0x55C4
+#: The ``hdlr`` FFmpeg writes in ``udta/meta``: metadata handler ``mdir``, manufacturer ``appl``.
+_ILST_HDLR = pack_box("hdlr", bytes(8) + b"mdirappl" + bytes(9))
+
+
+def _children(payload: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """``(type, raw box)`` of each box in ``payload``, and any tail that is not a box.
+
+    QTFF lets a user data list end with a 32-bit zero; anything else that is not a box
+    is kept as it is, last.
+    """
+    children, position = [], 0
+    while len(payload) - position >= 8:
+        size, kind = struct.unpack(">I4s", payload[position:position + 8])
+        if size < 8 or position + size > len(payload):
+            break
+        children.append((kind, payload[position:position + size]))
+        position += size
+    return children, payload[position:]
 
 
 def overlaps(offsets: list[int], start: int, end: int) -> bool:

@@ -113,6 +113,49 @@ def _track_order(path: str) -> list[tuple[int, str]]:
                  reader.handler_type(reader.find(trak, "mdia/hdlr"))) for trak in reader.find_all(moov, "trak")]
 
 
+@pytest.mark.parametrize("build", ffmpeg_builds())
+@pytest.mark.parametrize("container", ["mp4", "mov", "m4a"])
+def test_title_is_written_as_ffmpeg_metadata_title_writes_it(tmp_path, build, container):
+    ffmpeg = ffmpeg_for(build)
+    clip = make_media.make_clip(str(tmp_path / f"clip.{container}"), container, ffmpeg=ffmpeg,
+                                extra=["-movie_timescale", "1000"])
+    meta = tmp_path / "chapters.ffmeta"
+    meta.write_text(_ffmetadata(CHAPTERS), encoding="utf-8")
+    remuxed = str(tmp_path / f"remuxed.{container}")
+    run_ffmpeg(ffmpeg, "-i", clip, "-i", str(meta), "-map", "0", "-c", "copy", "-map_chapters", "1",
+               "-movie_timescale", "1000", "-metadata", "title=Mon film — 第一", remuxed)
+    fd = os.open(clip, os.O_RDWR)
+    try:
+        apply(fd, plan_chapters(fd, CHAPTERS, title="Mon film — 第一").plan)
+    finally:
+        os.close(fd)
+    assert _udta(clip) == _udta(remuxed)
+    # A second edit replaces the title; an empty one removes it.
+    for title, expected in (("Autre", "Autre"), ("", None)):
+        fd = os.open(clip, os.O_RDWR)
+        try:
+            apply(fd, plan_chapters(fd, CHAPTERS, title=title).plan)
+        finally:
+            os.close(fd)
+        assert _ffprobe_title(ffmpeg, clip) == expected
+
+
+def _udta(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        reader = BoxReader(handle, path)
+        moov = next(box for box in reader.boxes() if box.name == "moov")
+        udta = reader.find(moov, "udta")
+        return reader.read_at(udta.offset, udta.size, "udta")
+
+
+def _ffprobe_title(ffmpeg: str, path: str) -> str | None:
+    """The global title FFmpeg reads (the FFMETADATA dump's lines before the first chapter)."""
+    from chapterkit.muxer import dump_ffmetadata
+
+    head = dump_ffmetadata(path, ffmpeg).split("[CHAPTER]")[0]
+    return next((line.split("=", 1)[1] for line in head.splitlines() if line.startswith("title=")), None)
+
+
 def test_samples_hold_length_text_and_ffmpeg_encd_atom():
     table = mp4track.samples(CHAPTERS, 2_000_000_000)
     first = table.data[:table.sizes[0]]

@@ -16,6 +16,7 @@ import struct
 import pytest
 
 from chapterkit.containers import mp4track
+from chapterkit.containers.mp4 import read_nero
 from chapterkit.containers.mp4boxes import BoxReader, pack_box
 from chapterkit.containers.mp4edit import plan_chapters
 from chapterkit.inplace import apply
@@ -138,6 +139,29 @@ def test_title_is_written_as_ffmpeg_metadata_title_writes_it(tmp_path, build, co
         finally:
             os.close(fd)
         assert _ffprobe_title(ffmpeg, clip) == expected
+
+
+@pytest.mark.parametrize("container", ["mp4", "mov"])
+def test_a_file_without_udta_gets_one_with_the_title_and_chpl(tmp_path, container):
+    ffmpeg = ffmpeg_for("bundled")
+    clip = make_media.make_clip(str(tmp_path / f"clip.{container}"), container, ffmpeg=ffmpeg)
+    with open(clip, "rb") as handle:  # cut udta out of the moov at the end of the file
+        reader = BoxReader(handle, clip)
+        moov = next(box for box in reader.boxes() if box.name == "moov")
+        udta = reader.find(moov, "udta")
+        data = bytearray(reader.read_at(0, reader.file_size, "file"))
+    assert moov.end == len(data)
+    del data[udta.offset:udta.end]
+    data[moov.offset:moov.offset + 4] = struct.pack(">I", moov.size - udta.size)
+    with open(clip, "wb") as handle:
+        handle.write(data)
+    fd = os.open(clip, os.O_RDWR)
+    try:
+        apply(fd, plan_chapters(fd, CHAPTERS, title="Bare").plan)
+    finally:
+        os.close(fd)
+    assert _ffprobe_title(ffmpeg, clip) == "Bare"
+    assert [c.title for c in read_nero(clip).chapters] == [c.title for c in CHAPTERS]
 
 
 def _udta(path: str) -> bytes:

@@ -1,4 +1,4 @@
-"""A file's ``moov`` with its chapters replaced, everything else kept byte for byte.
+"""A file's ``moov`` with its chapters (and optionally its title) replaced, the rest kept byte for byte.
 
 :class:`MoovEdit` reads one ``moov`` and produces the new one for a given chunk offset
 of the chapter samples (the offset is only known once the editor has chosen where the
@@ -94,7 +94,8 @@ class MoovEdit:
                 payload = self.reader.payload(table)
                 values = array("Q" if table.name == "co64" else "I")
                 count = int.from_bytes(payload[4:8], "big")
-                values.frombytes(payload[8:8 + count * values.itemsize])
+                data = payload[8:8 + count * values.itemsize]
+                values.frombytes(data[:len(data) // values.itemsize * values.itemsize])
                 if sys.byteorder == "little":
                     values.byteswap()  # the table is big-endian
                 offsets += values

@@ -1,4 +1,7 @@
-"""The chapter boxes the in-place editor writes are the ones FFmpeg's mov muxer writes.
+"""The boxes the in-place editor writes are the ones FFmpeg's mov muxer writes.
+
+(mp4track builds the chapter boxes, mp4moov splices them and the title in; both are
+checked here against FFmpeg's own output.)
 
 Each test makes a real clip with one FFmpeg build, writes chapters into it twice: by
 FFmpeg (``-map_chapters``, ``-movie_timescale 1000``: the remux path) and in place

@@ -422,6 +422,28 @@ def test_any_list_round_trips_through_both_chapter_forms(tmp_path, names, data):
     assert starts_titles(read_nero(path).chapters) == expected
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_damaged_file_gives_a_chapterkit_error_never_a_traceback(tmp_path, data):
+    """Cut short or with bytes flipped anywhere: a plan, or one ChapterkitError naming the cause."""
+    from chapterkit.errors import ChapterkitError
+
+    original = fixture_path("media", "mp4-disagreeing-lists.mp4").read_bytes()
+    damaged = bytearray(original[:data.draw(st.integers(0, len(original)))])
+    for _ in range(data.draw(st.integers(0, 3))):
+        if damaged:
+            damaged[data.draw(st.integers(0, len(damaged) - 1))] = data.draw(st.integers(0, 255))
+    path = tmp_path / "damaged.mp4"
+    path.write_bytes(bytes(damaged))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        plan_chapters(fd, NEW)
+    except ChapterkitError as exc:
+        assert "\n" not in str(exc)
+    finally:
+        os.close(fd)
+
+
 def test_demo_the_way_embed_wires_it(tmp_path):
     """Fit the list as embed does, plan on the open file, apply, verify with every reader."""
     from chapterkit.verify import verify_file

@@ -474,3 +474,17 @@ class _Fields:
 
     def s64(self) -> int:
         return int.from_bytes(self.take(8), "big", signed=True)
+
+
+def pack_box(name: str, payload: bytes) -> bytes:
+    """A box of type ``name`` around ``payload`` (14496-12 section 4.2).
+
+    The 32-bit size when it fits, else size 1 and a 64-bit ``largesize``; ``name``
+    is four Latin-1 characters, as :class:`Box` decodes them.
+    """
+    kind = name.encode("latin-1")
+    if len(kind) != 4:
+        raise ValueError(f"box type {name!r} is not four characters")
+    if len(payload) + 8 <= 0xFFFFFFFF:
+        return struct.pack(">I4s", len(payload) + 8, kind) + payload
+    return struct.pack(">I4sQ", 1, kind, len(payload) + 16) + payload

@@ -192,6 +192,9 @@ class _Planner:
         new_pos = start - self.layout.segment_start
         unwrap = Write(wrapper.offset, void_header(start - wrapper.offset, wrapper.header_size - 1))
         if old is not None:
+            together = self.hide_and_repoint(old, start)
+            if together is not None:  # O hidden and the SeekHead moved by one sector write
+                return self.finish(together, [[unwrap]])
             mini = self.mini_switch(old, new_pos)
             cleanup = [self.repoint(old.offset, start)]
             cleanup = [op for op in cleanup if op is not None]
@@ -243,6 +246,27 @@ class _Planner:
         while not _in_sector(offset, SLOT_PREFIX):
             offset += 1
         return offset
+
+    def hide_and_repoint(self, old: Header, start: int) -> Write | None:
+        """One write that turns O into a Void and points the SeekHead at N, when both
+        sit in one sector (FFmpeg files with small Tracks: SeekHead and Chapters in sector 0).
+        The bytes between them are written back unchanged."""
+        repoint = self.repoint(old.offset, start)
+        if repoint is None:
+            return None
+        hide = Write(old.offset, void_header(old.end - old.offset, min(8, old.header_size - 1)))
+        lo = min(repoint.offset, hide.offset)
+        hi = max(repoint.offset + len(repoint.data), hide.offset + len(hide.data))
+        if not _in_sector(lo, hi - lo) or (repoint.offset < hide.offset + len(hide.data)
+                                           and hide.offset < repoint.offset + len(repoint.data)):
+            return None
+        window = bytearray(self.source.read_at(lo, hi - lo))
+        for op in [*self.staged, repoint, hide]:
+            if isinstance(op, Write) and op.offset < hi and op.offset + len(op.data) > lo:
+                first = max(lo, op.offset)
+                last = min(hi, op.offset + len(op.data))
+                window[first - lo:last - lo] = op.data[first - op.offset:last - op.offset]
+        return Write(lo, bytes(window), switch=True)
 
     def mini_switch(self, old: Header, new_pos: int) -> Write:
         """The switch of a move: O's first bytes become a SeekHead pointing at N, plus a Void."""

@@ -221,13 +221,17 @@ def show(media, reader, to_format, ffmpeg_path):
 @click.option("--chapters", "source", required=True, help="The chapter source to embed.")
 @click.option("--from", "from_format", default=None, help="Format of the chapter source.")
 @click.option("-o", "--output", help="Write the chaptered file here.")
-@click.option("--in-place", is_flag=True, help="Replace MEDIA atomically.")
+@click.option("--in-place", is_flag=True, help="Edit MEDIA itself (crash-safe; remuxed and replaced atomically "
+              "where it cannot be edited).")
 @click.option("--lenient", is_flag=True, help="Repair the chapter list instead of refusing it.")
 @click.option("--keep-title", is_flag=True, help="Keep the file's title (the default).")
 @click.option("--title", help="Set the file's title.")
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-def embed(media, source, from_format, output, in_place, lenient, keep_title, title, no_verify, ffmpeg_path):
+@click.option("--method", type=click.Choice(["in-place", "clone", "copy", "remux"]),
+              help="Force how the file is written (default: the fastest safe one).")
+def embed(media, source, from_format, output, in_place, lenient, keep_title, title, no_verify, ffmpeg_path,
+          method):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
@@ -238,7 +242,8 @@ def embed(media, source, from_format, output, in_place, lenient, keep_title, tit
         raise Usage("--keep-title and --title exclude each other")
     chapters = _load(source, from_format, _parse_options(None, lenient))
     result = embed_chapters(media, chapters, output=output, in_place=in_place, title=title,
-                            verify=not no_verify, ffmpeg=ffmpeg_path)
+                            verify=not no_verify, ffmpeg=ffmpeg_path,
+                            method=None if method is None else method.replace("-", " "))
     for warning in result.warnings:
         click.echo(f"chapterkit: warning: {warning}", err=True)
     click.echo(result.summary())

@@ -54,11 +54,9 @@ with data after the Segment when space must be appended.
 from __future__ import annotations
 
 from chapterkit.containers.ebml import VOID_ID, EBMLError, Header, encode_id, encode_size
-from chapterkit.containers.matroska import CHAPTERS, SEEK_HEAD
+from chapterkit.containers.matroska import CHAPTERS
 from chapterkit.containers.mkvchapters import chapters_payload, editions_from_list
-from chapterkit.containers.mkvlayout import (
-    FdSource, Layout, LayoutError, following_void, parse_seek_head, read_layout, seek_head, void_header,
-)
+from chapterkit.containers.mkvlayout import FdSource, Layout, following_void, read_layout, seek_head, void_header
 from chapterkit.inplace import SECTOR, CannotEditInPlace, Op, Plan, Sync, Write
 from chapterkit.model import ChapterList
 
@@ -331,4 +329,44 @@ class _Planner:
         return None
 
 
-__all__ = ["plan_chapters", "CannotEditInPlace", "LayoutError", "parse_seek_head", "SEEK_HEAD"]
+
+
+class _Overlay(FdSource):
+    """The file as it will be once ``plan`` is applied, read without writing anything."""
+
+    def __init__(self, fd: int, plan: Plan) -> None:
+        super().__init__(fd)
+        self.base_size = self.size
+        self.writes = [op for op in plan if isinstance(op, Write)]
+        for op in plan:
+            if isinstance(op, Write):
+                self.size = max(self.size, op.offset + len(op.data))
+            elif hasattr(op, "size"):
+                self.size = op.size
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        size = max(0, min(size, self.size - offset))
+        window = bytearray(super().read_at(offset, size) if offset < self.base_size else b"")
+        window.extend(bytes(size - len(window)))
+        for op in self.writes:
+            first, last = max(offset, op.offset), min(offset + size, op.offset + len(op.data))
+            if first < last:
+                window[first - offset:last - offset] = op.data[first - op.offset:last - op.offset]
+        return bytes(window)
+
+
+def preview(fd: int, plan: Plan) -> tuple[str, ...] | None:
+    """The titles a player would list once ``plan`` is applied (read from an overlay)."""
+    from chapterkit.containers.matroska import _parse_chapters
+
+    overlay = _Overlay(fd, plan)
+    layout = read_layout(overlay)
+    if layout.chapters is None:
+        return ()
+    editions = _parse_chapters(overlay.data(layout.chapters, 16 << 20), [])
+    visible = [edition for edition in editions if not edition.flag_hidden]
+    shown = next((e for e in visible if e.flag_default), visible[0] if visible else None)
+    return () if shown is None else tuple(a.title for a in shown.atoms if not a.flag_hidden and a.flag_enabled)
+
+
+__all__ = ["CannotEditInPlace", "plan_chapters", "preview"]

@@ -174,10 +174,12 @@ class _Planner:
             self.grow.append(Write(segment.offset + 4, encode_size(grown, length)))
         return start
 
-    def finish(self, switch: Write, after: list[Op] | None = None) -> Plan:
+    def finish(self, switch: Write, after: list[Op] | None = None, before: list[Op] | None = None) -> Plan:
         plan: list[Op] = [*self.staged, Sync()]
         if self.grow:
             plan += [*self.grow, Sync()]
+        if before:
+            plan += [*before, Sync()]
         plan += [switch, Sync()]
         for step in after or ():
             plan += [*step, Sync()] if isinstance(step, list) else [step]
@@ -186,20 +188,29 @@ class _Planner:
     # -- shape 2: the move ---------------------------------------------------------------
     def move(self, old: Header | None) -> Plan:
         element = _chapters_head(VOID_CHILD + len(self.payload)) + _void_child(0) + self.payload
-        wrapper, start = self.place(element)
+        # With an old element, N goes to the end: mkvextract refuses a file whose SeekHead
+        # points inside a Void it walked over ("data structure corruption"), and during a
+        # move N is reachable by SeekHead while still wrapped. Past the Clusters nobody walks.
+        wrapper, start = self.place(element, voids=old is None)
         new_pos = start - self.layout.segment_start
         unwrap = Write(wrapper.offset, void_header(start - wrapper.offset, wrapper.header_size - 1))
         if old is not None:
             together = self.hide_and_repoint(old, start)
             if together is not None:  # O hidden and the SeekHead moved by one sector write
                 return self.finish(together, [[unwrap]])
+            # FFmpeg marks the Chapters entry done once it parsed whatever the main SeekHead
+            # points at, so that entry must not lead to the small SeekHead: it is dropped
+            # first (O stays found by the walk before the Clusters) and added back after.
+            if old.offset >= (self.layout.first_cluster or self.layout.segment_end):
+                raise CannotEditInPlace("the old Chapters element lies past the Clusters and shares "
+                                        "no sector with its SeekHead entry")
+            drops = self.drop_entries(old.offset)
             mini = self.mini_switch(old, new_pos)
-            cleanup = [self.repoint(old.offset, start)]
-            cleanup = [op for op in cleanup if op is not None]
-            steps: list = [[unwrap, *cleanup]]
-            if cleanup:
+            repoint = self.repoint(None, start, exclude=old.offset)
+            steps: list = [[unwrap] + ([repoint] if repoint is not None else [])]
+            if repoint is not None:
                 steps.append([Write(old.offset, void_header(old.end - old.offset, 8))])
-            return self.finish(mini, steps)
+            return self.finish(mini, steps, before=drops)
         if start < (self.layout.first_cluster or self.layout.segment_end):
             repoint = self.repoint(None, start)
             return self.finish(Write(unwrap.offset, unwrap.data, switch=True),
@@ -209,10 +220,10 @@ class _Planner:
             raise CannotEditInPlace("no SeekHead can point at chapters appended at the end of the file")
         return self.finish(Write(repoint.offset, repoint.data, switch=True), [[unwrap]])
 
-    def place(self, element: bytes) -> tuple[Header, int]:
+    def place(self, element: bytes, voids: bool = True) -> tuple[Header, int]:
         """Stage ``element`` hidden in a Void; return the wrapping Void and where it starts."""
         need = len(element)
-        for void in self.layout.voids_before_clusters():
+        for void in self.layout.voids_before_clusters() if voids else ():
             if not _in_sector(void.offset, void.header_size) or void.size is None:
                 continue
             start = self.aligned(void.data_offset)
@@ -252,7 +263,12 @@ class _Planner:
         repoint = self.repoint(old.offset, start)
         if repoint is None:
             return None
-        hide = Write(old.offset, void_header(old.end - old.offset, min(8, old.header_size - 1)))
+        # The shortest Void header that covers O: it may end before O's own header does
+        # (the rest of that header becomes Void data), so it fits when O's header crosses
+        # into the next sector.
+        total = old.end - old.offset
+        length = next(k for k in range(1, 9) if total - 1 - k < (1 << (7 * k)) - 1)
+        hide = Write(old.offset, void_header(total, length))
         lo = min(repoint.offset, hide.offset)
         hi = max(repoint.offset + len(repoint.data), hide.offset + len(hide.data))
         if not _in_sector(lo, hi - lo) or (repoint.offset < hide.offset + len(hide.data)
@@ -283,7 +299,20 @@ class _Planner:
                                     "for a one-sector switch")
         raise CannotEditInPlace("the old Chapters element is too small to hold a SeekHead")
 
-    def repoint(self, old_offset: int | None, new_offset: int) -> Write | None:
+    def drop_entries(self, old_offset: int) -> list[Op]:
+        """SeekHead rewrites that drop the entries pointing at ``old_offset``."""
+        drops: list[Op] = []
+        for info in self.layout.seek_heads:
+            if (CHAPTERS, old_offset) not in info.entries:
+                continue
+            entries = [(i, o - self.layout.segment_start) for i, o in info.entries if (i, o) != (CHAPTERS, old_offset)]
+            write = self.rewrite_seek_head(info.header, entries, info.has_crc)
+            if write is None:
+                raise CannotEditInPlace("the SeekHead entry of the Chapters cannot be rewritten in one sector")
+            drops.append(write)
+        return drops
+
+    def repoint(self, old_offset: int | None, new_offset: int, exclude: int | None = None) -> Write | None:
         """Rewrite the SeekHead entry for the Chapters (or add one), inside one sector."""
         layout = self.layout
         new_pos = new_offset - layout.segment_start
@@ -292,6 +321,8 @@ class _Planner:
                 continue
             entries = [(i, o - layout.segment_start) for i, o in info.entries
                        if not (i == CHAPTERS and (old_offset is None or o == old_offset))]
+            if exclude is not None:  # its Chapters entry was dropped before the switch
+                entries = [(i, o) for i, o in entries if not (i == CHAPTERS and o + layout.segment_start == exclude)]
             entries.append((CHAPTERS, new_pos))
             write = self.rewrite_seek_head(info.header, entries, info.has_crc)
             if write is not None:
@@ -317,7 +348,7 @@ class _Planner:
     @staticmethod
     def fit_seek_head(offset: int, budget: int, entries, has_crc: bool) -> Write | None:
         for length in range(8, 0, -1):
-            if max(pos for i, pos in entries if i == CHAPTERS).bit_length() > 8 * length:
+            if max((pos for i, pos in entries if i == CHAPTERS), default=0).bit_length() > 8 * length:
                 break
             head = seek_head(entries, has_crc, {CHAPTERS: length})
             rest = budget - len(head)

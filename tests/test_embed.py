@@ -177,7 +177,7 @@ def test_in_place_replaces_atomically_and_keeps_mode(tmp_path):
     clip = make_media.make_clip(str(tmp_path / "in.mkv"), "mkv", seconds=2)
     os.chmod(clip, 0o640)
     inode = os.stat(clip).st_ino
-    embed(clip, CHAPTERS_SHORT, in_place=True)
+    embed(clip, CHAPTERS_SHORT, in_place=True, method="remux")  # the remux path (in place: tests/test_methods.py)
     assert os.stat(clip).st_mode & 0o777 == 0o640
     assert os.stat(clip).st_ino != inode, "replaced by rename, not rewritten in place"
     (matroska, *_) = containers.read(clip, ["matroska"])

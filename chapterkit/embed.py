@@ -98,10 +98,17 @@ def _embed_by_editing(source: str, target: str, container: str, chapters: Chapte
     """In place, or on a clone or copy edited in place and renamed into place once verified."""
     from chapterkit import methods
 
+    from chapterkit.inplace import CannotEditInPlace
+
+    if not in_place:
+        _muxer_for(target, container)  # the output keeps the input's container
+        if container == "matroska" and (os.path.splitext(target)[1].lower() == ".webm") != (
+                _doc_type(source) == "webm"):
+            raise CannotEditInPlace("the output's extension asks for the other of Matroska and WebM")
     planned, warnings = plan(chapters, container, _exact_duration(source, container, None), path=source)
     if title is not None:
         planned = planned.with_title(title)
-    check = _checker(planned, container, ffmpeg) if verify else None
+    check = _checker(planned, container, ffmpeg, in_place) if verify else None
     if how == methods.IN_PLACE:
         verified_by = methods.edit(target, container, planned, title=title, verify=check)
     else:
@@ -119,21 +126,32 @@ def _embed_by_editing(source: str, target: str, container: str, chapters: Chapte
     return EmbedResult(source, target, container, how, planned, tuple(warnings), verified_by)
 
 
-def _checker(planned: ChapterList, container: str, ffmpeg: str | None):
-    """Verify with every reader; without any FFmpeg, with the container's own readers."""
+def _doc_type(source: str) -> str:
+    from chapterkit.containers.matroska import read_editions
+
+    return read_editions(source).doc_type
+
+
+def _checker(planned: ChapterList, container: str, ffmpeg: str | None, in_place: bool):
+    """Verify with every reader; with no FFmpeg anywhere, with the container's own readers
+    (an FFmpeg the user named that does not work is still an error)."""
     from chapterkit import muxer
     from chapterkit.verify import verify_file
 
     try:
         binary, readers = muxer.find_ffmpeg(ffmpeg), None
     except ChapterkitError:
+        if ffmpeg is not None or os.environ.get("CHAPTERKIT_FFMPEG"):
+            raise
         binary, readers = None, [r for r in containers.readers_for(container) if r != "libav"]
+    undone = "the edit was rolled back, so the input was left untouched" if in_place else \
+        "the input was left untouched"
 
     def check(path: str) -> tuple[str, ...]:
         report = verify_file(path, planned, readers=readers, tolerance_ns=NS_PER_MS, ffmpeg=binary)
         if not report.ok:
-            raise ChapterMismatchError(f"chapters read back do not match: {report.headline()}; "
-                                       "the edit was rolled back", path=path, verb="verifying")
+            raise ChapterMismatchError(f"chapters read back do not match: {report.headline()}; {undone}",
+                                       path=path, verb="verifying")
         return tuple(reader.reader for reader in report.readers)
     return check
 

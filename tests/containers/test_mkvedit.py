@@ -164,19 +164,34 @@ def test_twenty_edits_stay_valid_and_small(made, kind, tmp_path):
     assert os.path.getsize(path) - size <= 4 * element  # freed space is reused
 
 
-def test_unknown_size_clusters_of_a_live_stream(tmp_path):
-    """An unknown-size Segment whose Clusters are unknown-size too (mkvmerge/OBS live
-    recording shape): chapters appended after the last Cluster end it (RFC 8794 6.2)."""
-    from chapterkit.containers.ebml import encode_element, encode_id, encode_size
-
+def test_a_live_recording_with_an_unknown_size_segment(tmp_path):
+    """FFmpeg's ``-live 1`` output (an unknown-size Segment, as OBS-style recorders leave it)."""
     source = tmp_path / "live.mkv"
-    run_ffmpeg(bundled_ffmpeg(), "-f", "lavfi", "-i", "sine=d=1", "-c:a", "pcm_s16le", "-live", "1",
+    run_ffmpeg(bundled_ffmpeg(), "-f", "lavfi", "-i", "sine=d=2", "-c:a", "pcm_s16le", "-live", "1",
                "-cluster_size_limit", "4000", "-f", "matroska", str(source))
+    data = open(source, "rb").read()
+    assert parse_header(data, parse_header(data, 0).end).size is None
     path = str(source)
-    edit(path, new_list("live"))
-    assert read_matroska(path).chapters.titles == new_list("live").titles
-    assert titles_ffprobe(path) == new_list("live").titles
-    del encode_element, encode_id, encode_size
+    for round_ in ("one", "two", "three"):
+        edit(path, new_list(round_))
+        check_structure(path)
+        assert read_matroska(path).chapters.titles == new_list(round_).titles
+        assert titles_ffprobe(path) == titles_mkvextract(path) == new_list(round_).titles
+
+
+@pytest.mark.parametrize("kind", ["mkv", "webm"])
+def test_a_file_without_chapters_gets_them(tmp_path, kind):
+    """No old element: the new one is unveiled before the Clusters (a big enough Void) or
+    appended and switched on by its SeekHead entry."""
+    path = str(tmp_path / f"plain.{kind}")
+    run_ffmpeg(bundled_ffmpeg(), "-f", "lavfi", "-i", "testsrc=s=32x18:r=25:d=2", *CODECS[kind][:2],
+               *(["-deadline", "realtime"] if kind == "webm" else ["-preset", "ultrafast"]), path)
+    assert read_matroska(path).chapters.titles == ()
+    crash_check(path, new_list("fresh"), tmp_path)
+    edit(path, new_list("fresh"))
+    check_structure(path)
+    assert titles_ffprobe(path) == titles_mkvextract(path) == new_list("fresh").titles
+    assert [c["title"] for c in mpv_chapters(path)] == list(new_list("fresh").titles)
 
 
 def crash_check(path: str, chapters: ChapterList, tmp_path) -> int:

@@ -3,8 +3,6 @@ SIGKILL and full disks leave the old or the new chapters and no temporary file."
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import random
 import shutil
@@ -15,12 +13,11 @@ import time
 
 import pytest
 
-from chapterkit import methods
 from chapterkit.containers.matroska import read_matroska
 from chapterkit.embed import embed
 from chapterkit.errors import ChapterkitError, UsageError
 from chapterkit.model import ChapterList
-from conftest import IN_CI, bundled_ffmpeg, make_media, run_ffmpeg
+from conftest import IN_CI, bundled_ffmpeg, make_media
 from containers.mkvcheck import check_structure
 
 SECOND = 1_000_000_000

@@ -26,19 +26,36 @@ reachable, and the move from old to new must be one write that cannot be torn
    the file by about two Chapters elements, not twenty.
 
 2. *Move* (first edit of an FFmpeg or mkvmerge file, whose Chapters sit between
-   Tracks and the first Cluster; or a file with none). The new element N is written
-   hidden inside a Void (a big enough Void before the Clusters, else one appended at
-   the end of the file). Sync. **The switch rewrites the first bytes of the old
-   element O** into a small SeekHead that points at N, followed by a Void header
-   covering the rest of O: O is gone and N is reachable by its SeekHead entry in the
-   same sector write. (A linear walk sees no Chapters until the next step; every
-   reader measured follows the small SeekHead, which sits before the Clusters.)
+   Tracks and the first Cluster; or a file with none). The new element N, already in
+   slot form, is appended at the end of the file inside a Void, where no reader walks
+   (not in a Void before the Clusters: mkvextract calls a file whose SeekHead points
+   inside a Void it walked over "corrupted"). Sync. Then one of two switches:
+
+   a. O and the SeekHead share a sector (FFmpeg files with small Tracks): **one write**
+      rewrites the SeekHead entry to N and O's header into a Void header (the shortest
+      one that covers O, so it fits even when O's own header crosses into the next
+      sector); the bytes between are written back unchanged.
+   b. Otherwise the SeekHead entry for O is first dropped (Sync; O is still found by
+      the walk before the Clusters, by every reader), because FFmpeg marks the
+      Chapters done once it has parsed whatever that entry points at. **The switch
+      rewrites O's first bytes** into a small SeekHead pointing at N plus a Void
+      covering the rest of O: O is gone and N reachable in the same sector write.
+
    Sync. Then the Void around N is shrunk to end before N (N becomes visible to a
-   walk too), the main SeekHead entry is pointed at N (rewritten with its CRC-32,
-   inside one sector), Sync, and the small SeekHead becomes a Void, Sync. Without
-   an O the switch is the unwrapping write (N before the Clusters) or the SeekHead
-   write (N at the end). When the small SeekHead cannot be removed (no room, or the
-   SeekHead crosses a sector), it stays: it is a valid SeekHead.
+   walk too) and the main SeekHead gets its entry for N back (rewritten with its
+   CRC-32 inside one sector), Sync, and the small SeekHead becomes a Void, Sync (when
+   the main SeekHead has no room for the entry, the small one stays: it is valid).
+   Between the switch and that step a walk of every top-level element (mkvinfo -a)
+   sees no Chapters; every reader that plays or extracts (FFmpeg, mpv, mkvextract,
+   chapterkit) follows the SeekHeads and sees N. Without an O the switch is the
+   unwrapping write (N in a Void before the Clusters) or the SeekHead write (N at
+   the end). A file where neither switch fits one sector (O's header starts in the
+   last bytes of a sector, away from the SeekHead: about 5 % of FFmpeg files, by
+   where their Chapters land) raises :class:`~chapterkit.inplace.CannotEditInPlace`.
+
+The crash test (tests/containers/test_mkvedit.py) builds every image
+:func:`inplace.crash_images` yields for these plans and reads each with chapterkit,
+ffprobe and mkvextract: each shows the old or the new list, never both or a mix.
 
 Appended bytes are inside a Void from the start, and a known Segment size is grown
 only after they are synced (bytes after the Segment are a harmless top-level Void

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from chapterkit import containers
 from chapterkit.containers import matroska as mk
 from chapterkit.containers.ebml import parse_header
 from chapterkit.containers.matroska import read_editions, read_matroska
@@ -143,6 +144,8 @@ def test_every_reader_sees_the_new_list_and_no_packet_changes(made, kind, tmp_pa
         assert read_matroska(path).chapters.titles == chapters.titles
         assert read_matroska(path).chapters.starts_ns == chapters.starts_ns
         assert read_editions(path).notes == ()
+        for result in containers.read(path):  # every project reader: matroska and libav
+            assert result.chapters.titles == chapters.titles, result.reader
         assert titles_ffprobe(path) == chapters.titles
         assert titles_mkvextract(path) == chapters.titles
         assert streamhash(path) == before

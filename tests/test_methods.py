@@ -181,12 +181,31 @@ def test_sigkill_at_random_moments_leaves_old_or_new(media, tmp_path):
     assert outcomes  # at least one kill observed; with the seed, both outcomes occur
 
 
+def chapters_offset(path: str) -> int:
+    from chapterkit.containers.mkvlayout import FdSource, read_layout
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return read_layout(FdSource(fd)).chapters.offset
+    finally:
+        os.close(fd)
+
+
 def test_a_layout_without_a_one_sector_switch_falls_back_to_the_remux(tmp_path):
-    """FFmpeg put these Chapters in the last bytes of a disk sector: no write inside one
-    sector can swap them, so the automatic choice remuxes (and says why)."""
-    clip = make_media.make_clip(str(tmp_path / "clip.mkv"), "mkv", seconds=8, size="160x90", ffmpeg=bundled_ffmpeg())
+    """Chapters whose header starts in the last bytes of a sector that does not hold the
+    SeekHead: no write inside one sector can swap them, so the automatic choice remuxes
+    (and says why). The file's title moves the Chapters to 1016 (8 bytes before 1024)."""
     media = str(tmp_path / "film.mkv")
-    embed(clip, OLD, output=media, method="remux")
+    length = 400
+    for _ in range(4):
+        clip = make_media.make_clip(str(tmp_path / "clip.mkv"), "mkv", ffmpeg=bundled_ffmpeg(),
+                                    extra=["-metadata", "title=" + "x" * length])
+        embed(clip, OLD, output=media, method="remux")
+        offset = chapters_offset(media)
+        if offset == 1016:
+            break
+        length += 1016 - offset
+    assert offset == 1016
     result = embed(media, chapters("fallback"), output=tmp_path / "out.mkv")
     assert result.method == "remux"
     assert any("sector" in warning and "remuxed instead" in warning for warning in result.warnings)

@@ -34,7 +34,9 @@ reachable, and the move from old to new must be one write that cannot be torn
    a. O and the SeekHead share a sector (FFmpeg files with small Tracks): **one write**
       rewrites the SeekHead entry to N and O's header into a Void header (the shortest
       one that covers O, so it fits even when O's own header crosses into the next
-      sector); the bytes between are written back unchanged.
+      sector; with only O's first byte left in the sector, that byte alone turns the
+      Chapters ID into an unregistered one, which every reader skips); the bytes
+      between are written back unchanged.
    b. Otherwise the SeekHead entry for O is first dropped (Sync; O is still found by
       the walk before the Clusters, by every reader), because FFmpeg marks the
       Chapters done once it has parsed whatever that entry points at. **The switch
@@ -50,8 +52,9 @@ reachable, and the move from old to new must be one write that cannot be torn
    chapterkit) follows the SeekHeads and sees N. Without an O the switch is the
    unwrapping write (N in a Void before the Clusters) or the SeekHead write (N at
    the end). A file where neither switch fits one sector (O's header starts in the
-   last bytes of a sector, away from the SeekHead: about 5 % of FFmpeg files, by
-   where their Chapters land) raises :class:`~chapterkit.inplace.CannotEditInPlace`.
+   last ~22 bytes of a sector that does not hold the SeekHead: about 4 % of files
+   whose Chapters lie past the first sector) raises
+   :class:`~chapterkit.inplace.CannotEditInPlace`.
 
 The crash test (tests/containers/test_mkvedit.py) builds every image
 :func:`inplace.crash_images` yields for these plans and reads each with chapterkit,
@@ -73,7 +76,9 @@ from __future__ import annotations
 from chapterkit.containers.ebml import VOID_ID, EBMLError, Header, encode_id, encode_size
 from chapterkit.containers.matroska import CHAPTERS
 from chapterkit.containers.mkvchapters import chapters_payload, editions_from_list
-from chapterkit.containers.mkvlayout import FdSource, Layout, following_void, read_layout, seek_head, void_header
+from chapterkit.containers.mkvlayout import (
+    FdSource, Layout, following_void, preview, read_layout, seek_head, void_header,
+)
 from chapterkit.inplace import SECTOR, CannotEditInPlace, Op, Plan, Sync, Write
 from chapterkit.model import ChapterList
 
@@ -81,6 +86,7 @@ HEAD = 12                 # Chapters ID (4) + an 8-byte size
 VOID_CHILD = 9            # Void ID + an 8-byte size
 SLOT_PREFIX = HEAD + VOID_CHILD
 _MINI = 26                # SeekHead{Seek{SeekID(4), SeekPosition(8)}}
+UNKNOWN_FIRST_BYTE = 0x11  # Chapters 0x1043A770 -> 0x1143A770, an unregistered ID
 
 
 def plan_chapters(fd: int, chapters: ChapterList, *, title: str | None = None) -> Plan:
@@ -289,6 +295,12 @@ class _Planner:
         total = old.end - old.offset
         length = next(k for k in range(1, 9) if total - 1 - k < (1 << (7 * k)) - 1)
         hide = Write(old.offset, void_header(total, length))
+        if not _in_sector(old.offset, len(hide.data)):
+            # Not even a 2-byte Void header fits before the sector ends: change only the
+            # first ID byte, 0x10 -> 0x11. 0x1143A770 is no Matroska ID (RFC 9559 registry),
+            # so every reader skips the element by its size (RFC 8794 section 7.8, unknown
+            # elements); it stays behind as an unknown element of O's size.
+            hide = Write(old.offset, bytes([UNKNOWN_FIRST_BYTE]))
         lo = min(repoint.offset, hide.offset)
         hi = max(repoint.offset + len(repoint.data), hide.offset + len(hide.data))
         if not _in_sector(lo, hi - lo) or (repoint.offset < hide.offset + len(hide.data)
@@ -380,44 +392,6 @@ class _Planner:
         return None
 
 
-
-
-class _Overlay(FdSource):
-    """The file as it will be once ``plan`` is applied, read without writing anything."""
-
-    def __init__(self, fd: int, plan: Plan) -> None:
-        super().__init__(fd)
-        self.base_size = self.size
-        self.writes = [op for op in plan if isinstance(op, Write)]
-        for op in plan:
-            if isinstance(op, Write):
-                self.size = max(self.size, op.offset + len(op.data))
-            elif hasattr(op, "size"):
-                self.size = op.size
-
-    def read_at(self, offset: int, size: int) -> bytes:
-        size = max(0, min(size, self.size - offset))
-        window = bytearray(super().read_at(offset, size) if offset < self.base_size else b"")
-        window.extend(bytes(size - len(window)))
-        for op in self.writes:
-            first, last = max(offset, op.offset), min(offset + size, op.offset + len(op.data))
-            if first < last:
-                window[first - offset:last - offset] = op.data[first - op.offset:last - op.offset]
-        return bytes(window)
-
-
-def preview(fd: int, plan: Plan) -> tuple[str, ...] | None:
-    """The titles a player would list once ``plan`` is applied (read from an overlay)."""
-    from chapterkit.containers.matroska import _parse_chapters
-
-    overlay = _Overlay(fd, plan)
-    layout = read_layout(overlay)
-    if layout.chapters is None:
-        return ()
-    editions = _parse_chapters(overlay.data(layout.chapters, 16 << 20), [])
-    visible = [edition for edition in editions if not edition.flag_hidden]
-    shown = next((e for e in visible if e.flag_default), visible[0] if visible else None)
-    return () if shown is None else tuple(a.title for a in shown.atoms if not a.flag_hidden and a.flag_enabled)
 
 
 __all__ = ["CannotEditInPlace", "plan_chapters", "preview"]

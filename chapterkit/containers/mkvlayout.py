@@ -9,13 +9,15 @@ the file.
 
 The live Chapters element is found as the players find it (matroska.py docstring):
 a SeekHead entry that points at a Chapters element, else the first one before the
-Clusters. Encoding helpers for Void and SeekHead elements live here too.
+Clusters. Encoding helpers for Void and SeekHead elements live here too, and
+:func:`preview`, which reads the chapters a plan would leave without writing anything.
 """
 
 from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chapterkit.containers.ebml import (
@@ -23,8 +25,9 @@ from chapterkit.containers.ebml import (
     iter_children, parse_header, text, uint,
 )
 from chapterkit.containers.matroska import (
-    CHAPTERS, CLUSTER, DOC_TYPE, EBML, SEEK, SEEK_HEAD, SEEK_ID, SEEK_POSITION, SEGMENT,
+    CHAPTERS, CLUSTER, DOC_TYPE, EBML, SEEK, SEEK_HEAD, SEEK_ID, SEEK_POSITION, SEGMENT, _parse_chapters,
 )
+from chapterkit.inplace import Op, Truncate, Write
 
 _MAX_SMALL = 1 << 20     # SeekHead, EBML header: refuse absurd sizes
 _MAX_CHAPTERS = 16 << 20
@@ -199,6 +202,42 @@ def following_void(source: FdSource, layout: Layout, end: int) -> Header | None:
     if header.id == VOID_ID and header.end is not None and header.end <= layout.segment_end:
         return header
     return None
+
+
+class _Overlay(FdSource):
+    """The file as it will be once ``plan`` is applied, read without writing anything."""
+
+    def __init__(self, fd: int, plan: Sequence[Op]) -> None:
+        super().__init__(fd)
+        self.base_size = self.size
+        self.writes = [op for op in plan if isinstance(op, Write)]
+        for op in plan:
+            if isinstance(op, Write):
+                self.size = max(self.size, op.offset + len(op.data))
+            elif isinstance(op, Truncate):
+                self.size = op.size
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        size = max(0, min(size, self.size - offset))
+        window = bytearray(super().read_at(offset, size) if offset < self.base_size else b"")
+        window.extend(bytes(size - len(window)))
+        for op in self.writes:
+            first, last = max(offset, op.offset), min(offset + size, op.offset + len(op.data))
+            if first < last:
+                window[first - offset:last - offset] = op.data[first - op.offset:last - op.offset]
+        return bytes(window)
+
+
+def preview(fd: int, plan: Sequence[Op]) -> tuple[str, ...] | None:
+    """The titles a player would list once ``plan`` is applied (read from an overlay)."""
+    overlay = _Overlay(fd, plan)
+    layout = read_layout(overlay)
+    if layout.chapters is None:
+        return ()
+    editions = _parse_chapters(overlay.data(layout.chapters, 16 << 20), [])
+    visible = [edition for edition in editions if not edition.flag_hidden]
+    shown = next((e for e in visible if e.flag_default), visible[0] if visible else None)
+    return () if shown is None else tuple(a.title for a in shown.atoms if not a.flag_hidden and a.flag_enabled)
 
 
 # -- encoding ------------------------------------------------------------------------------

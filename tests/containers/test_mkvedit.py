@@ -18,7 +18,7 @@ from chapterkit.containers.mkvchapters import build_chapters, editions_from_list
 from chapterkit.containers.mkvedit import plan_chapters
 from chapterkit.inplace import SECTOR, CannotEditInPlace, Write, apply, check_plan, crash_images
 from chapterkit.model import ChapterList
-from conftest import bundled_ffmpeg, ffmpeg_for, mpv_chapters, require_tool, run_ffmpeg
+from conftest import bundled_ffmpeg, ffmpeg_for, make_media, mpv_chapters, require_tool, run_ffmpeg
 from containers.mkvcheck import check_structure
 
 SECOND = 1_000_000_000
@@ -82,6 +82,16 @@ def streamhash(path: str) -> str:
     return done.stdout
 
 
+def chapters_offset(path: str) -> int:
+    from chapterkit.containers.mkvlayout import FdSource, read_layout
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return read_layout(FdSource(fd)).chapters.offset
+    finally:
+        os.close(fd)
+
+
 def edit(path: str, chapters: ChapterList):
     fd = os.open(path, os.O_RDWR)
     try:
@@ -112,6 +122,12 @@ def made(tmp_path_factory):
             files[f"mkvmerge-{kind}"] = out
     from chapterkit.embed import embed
 
+    # Chapters at 511, the SeekHead's sector: hidden by changing one ID byte (mkvedit.py).
+    clip = make_media.make_clip(os.path.join(folder, "wide.mkv"), "mkv", seconds=8, size="160x90",
+                                ffmpeg=bundled_ffmpeg())
+    files["chapterkit-sector-end"] = os.path.join(folder, "sector-end.mkv")
+    embed(clip, ChapterList.of([(0, OLD[0]), (SECOND, OLD[1])]), output=files["chapterkit-sector-end"],
+          method="remux", verify=False)
     for kind in ("mkv", "mka", "webm"):
         out = os.path.join(folder, f"chapterkit.{kind}")
         embed(files[f"ffmpeg-bundled-{kind}"], ChapterList.of([(0, OLD[0]), (SECOND, OLD[1])]),
@@ -121,7 +137,7 @@ def made(tmp_path_factory):
 
 
 KINDS = [f"ffmpeg-{b}-{k}" for b in ("bundled", "debian") for k in ("mkv", "mka", "webm", "pipe")] + [
-    "mkvmerge-mkv", "mkvmerge-webm", "chapterkit-mkv", "chapterkit-mka", "chapterkit-webm"]
+    "mkvmerge-mkv", "mkvmerge-webm", "chapterkit-mkv", "chapterkit-mka", "chapterkit-webm", "chapterkit-sector-end"]
 
 
 def copy_of(made, kind, tmp_path) -> str:
@@ -136,6 +152,8 @@ def copy_of(made, kind, tmp_path) -> str:
 def test_every_reader_sees_the_new_list_and_no_packet_changes(made, kind, tmp_path):
     path = copy_of(made, kind, tmp_path)
     assert read_matroska(path).chapters.titles == OLD
+    if kind == "chapterkit-sector-end":
+        assert chapters_offset(path) % SECTOR > SECTOR - 3  # the layout this case is about
     before = streamhash(path)
     for round_ in ("first", "second"):  # a move, then a slot edit
         chapters = new_list(round_)
@@ -223,7 +241,7 @@ def crash_check(path: str, chapters: ChapterList, tmp_path) -> int:
 
 
 @pytest.mark.parametrize("kind", ["ffmpeg-bundled-mkv", "ffmpeg-debian-mkv", "ffmpeg-bundled-pipe",
-                                  "mkvmerge-mkv", "chapterkit-webm"])
+                                  "mkvmerge-mkv", "chapterkit-webm", "chapterkit-sector-end"])
 def test_a_crash_after_any_write_leaves_the_old_or_the_new_chapters(made, kind, tmp_path):
     path = copy_of(made, kind, tmp_path)
     first = crash_check(path, new_list("first"), tmp_path)   # the move

@@ -232,12 +232,18 @@ def show(media, reader, to_format, ffmpeg_path):
 @chapter_source_options
 @click.option("-o", "--output", type=click.Path(), help="Write the chaptered file here.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-@click.option("--in-place", is_flag=True, help="Replace MEDIA atomically.")
+@click.option("--in-place", is_flag=True, help="Edit MEDIA itself (crash-safe; remuxed and replaced atomically "
+              "where it cannot be edited).")
 @click.option("--keep-title", is_flag=True, help="Keep the file's title (the default).")
 @click.option("--title", help="Set the file's title.")
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-def embed(media, source, from_format, options, output, force, in_place, keep_title, title, no_verify, ffmpeg_path):
+@click.option("--method", type=click.Choice(["in-place", "clone", "copy", "remux"]),
+              help="Force how the file is written (default: the fastest safe one).")
+@click.option("--keep-faststart", is_flag=True,
+              help="MP4 with moov before the media: remux rather than move moov to the end.")
+def embed(media, source, from_format, options, output, force, in_place, keep_title, title, no_verify, ffmpeg_path,
+          method, keep_faststart):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
@@ -250,7 +256,9 @@ def embed(media, source, from_format, options, output, force, in_place, keep_tit
         raise Usage("--keep-title and --title exclude each other")
     chapters = _load(source, from_format, options)
     result = embed_chapters(media, chapters, output=output, in_place=in_place, title=title,
-                            verify=not no_verify, ffmpeg=ffmpeg_path)
+                            verify=not no_verify, ffmpeg=ffmpeg_path,
+                            method=None if method is None else method.replace("-", " "),
+                            keep_faststart=keep_faststart)
     for warning in result.warnings:
         click.echo(f"chapterkit: warning: {warning}", err=True)
     click.echo(result.summary())

@@ -83,14 +83,14 @@ from dataclasses import dataclass
 from chapterkit.containers.mp4boxes import Box, BoxReader, pack_box
 from chapterkit.containers.mp4moov import MoovEdit, TitleError, muxer_mode, overlaps
 from chapterkit.errors import UnsupportedContainerError
-from chapterkit.inplace import SECTOR, Op, Plan, Sync, Truncate, Write, apply, check_plan
+from chapterkit.inplace import SECTOR, CannotEditInPlace, Op, Plan, Sync, Truncate, Write, apply, check_plan
 from chapterkit.model import ChapterList
 
 #: Top-level boxes that may be dead: padding, media data no chunk points into, a stale moov.
 _DEAD_KINDS = frozenset({"free", "skip", "mdat", "wide", "moov"})
 
 
-class InPlaceRefused(UnsupportedContainerError):
+class InPlaceRefused(UnsupportedContainerError, CannotEditInPlace):
     """This file or request cannot be edited in place; the caller takes the remux path."""
 
 
@@ -107,6 +107,7 @@ class EditPlan:
     old_size: int
     new_size: int
     layout: str  # "append" or "reuse"
+    faststart_lost: bool = False  # moov moves from before the media data to after it
 
 
 def plan_chapters(fd: int, chapters: ChapterList, *, title: str | None = None) -> EditPlan:
@@ -197,7 +198,7 @@ class _Planner:
                 size = max(size, op.offset + len(op.data))
             elif isinstance(op, Truncate):
                 size = op.size
-        return EditPlan(tuple(ops), tuple(warnings), reader.file_size, size, layout)
+        return EditPlan(tuple(ops), tuple(warnings), reader.file_size, size, layout, faststart_lost=bool(warnings))
 
     def _explicit_last_size(self, top: list[Box]) -> list[Op]:
         """A last box of size 0 runs "to the end of the file" and would swallow what we add.

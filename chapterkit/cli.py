@@ -275,6 +275,24 @@ def batch(ctx, folder, out_dir, in_place, workers, recursive, lenient, no_verify
 
 
 @cli.command()
+@click.argument("media")
+@click.option("--chapters", "source", help="The chapter source to compare with (default: the file's own list).")
+@click.option("--from", "from_format", default=None, help="Format of the chapter source.")
+@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lenient", is_flag=True, help="Parse the source leniently.")
+@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the FFmpeg family.")
+@click.pass_context
+def players(ctx, media, source, from_format, report_format, lenient, ffmpeg_path):
+    """Which chapters each player family (Apple, VLC, mpv/FFmpeg, browsers...) shows for MEDIA."""
+    from chapterkit import players as families
+
+    expected = _load(source, from_format, _parse_options(None, lenient)) if source else None
+    report = families.check_players(media, expected, ffmpeg=ffmpeg_path, source_name=source)
+    click.echo(families.render_json(report) if report_format == "json" else families.render_text(report), nl=False)
+    ctx.exit(report.exit_code)
+
+
+@cli.command()
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to check.")
 def doctor(ffmpeg_path):
     """Show which FFmpeg is used and how each container gets its chapters."""

@@ -293,6 +293,22 @@ def players(ctx, media, source, from_format, report_format, lenient, ffmpeg_path
 
 
 @cli.command()
+@click.argument("media")
+@click.option("-o", "--out-dir", help="Folder for the page and the sidecar (default: the media's folder).")
+@click.option("--chapters", "source", help="Chapter source to show (default: the file's own chapters).")
+@click.option("--from", "from_format", default=None, help="Format of the chapter source.")
+@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the thumbnails.")
+def web(media, out_dir, source, from_format, ffmpeg_path):
+    """Write a WebVTT chapters sidecar and an HTML preview page (works from file://)."""
+    from chapterkit import web as pages
+
+    chapters = _load(source, from_format, _parse_options(None, lenient=False)) if source else None
+    result = pages.build(media, out_dir, chapters=chapters, ffmpeg=ffmpeg_path)
+    click.echo(f"{result.page}: {len(result.chapters)} chapters, {result.thumbnails} thumbnails; "
+               f"sidecar {result.sidecar}")
+
+
+@cli.command()
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to check.")
 def doctor(ffmpeg_path):
     """Show which FFmpeg is used and how each container gets its chapters."""

@@ -270,6 +270,23 @@ def build_dump_argv(ffmpeg: str, media: str) -> list[str]:
     return graph.compile(cmd=ffmpeg)
 
 
+def build_thumbnail_argv(ffmpeg: str, media: str, at_ns: int, output: str, *, width: int = 160) -> list[str]:
+    """One JPEG frame of ``media`` at ``at_ns``, ``width`` pixels wide, for a chapter's thumbnail.
+
+    ``-ss`` before ``-i`` seeks the demuxer to the keyframe before ``at_ns`` and then
+    decodes up to it (the CLI's accurate seek), so the frame is the one shown at the
+    chapter's start, not the keyframe's. ``scale=W:-2`` keeps the aspect ratio with an
+    even height, which the JPEG encoder's 4:2:0 needs.
+    """
+    import ffmpeg as ffmpeg_python
+
+    seconds = f"{at_ns // NS_PER_SECOND}.{at_ns % NS_PER_SECOND:09d}"
+    graph = (ffmpeg_python.input(_url(media), ss=seconds)
+             .output(_url(output), vframes=1, vf=f"scale={width}:-2", f="image2", **{"q:v": 5})
+             .global_args(*_QUIET, "-loglevel", "error").overwrite_output())
+    return graph.compile(cmd=ffmpeg)
+
+
 def _pair_index(argv: list[str], option: str, value: str) -> int:
     return next(i for i in range(len(argv) - 1) if argv[i] == option and argv[i + 1] == value)
 
@@ -513,5 +530,5 @@ def _open_error(stderr: str) -> str:
 
 
 __all__ = ["ENV_VAR", "FFmpegBinary", "MediaInfo", "StreamInfo", "build_dump_argv", "build_embed_argv",
-           "build_extract_argv", "dump_ffmetadata", "find_bundled", "find_ffmpeg", "parse_input_summary", "probe",
+           "build_extract_argv", "build_thumbnail_argv", "dump_ffmetadata", "find_bundled", "find_ffmpeg", "parse_input_summary", "probe",
            "probe_and_dump", "run"]

@@ -227,7 +227,9 @@ def show(media, reader, to_format, ffmpeg_path):
 @click.option("--title", help="Set the file's title.")
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-def embed(media, source, from_format, output, in_place, lenient, keep_title, title, no_verify, ffmpeg_path):
+@click.option("--sidecars", help="Also write sidecars next to the output: webvtt,ffmetadata,json,youtube.")
+def embed(media, source, from_format, output, in_place, lenient, keep_title, title, no_verify, ffmpeg_path,
+          sidecars):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
@@ -236,12 +238,17 @@ def embed(media, source, from_format, output, in_place, lenient, keep_title, tit
         raise Usage("give exactly one of -o OUT and --in-place")
     if keep_title and title is not None:
         raise Usage("--keep-title and --title exclude each other")
+    from chapterkit.sidecars import parse_kinds, write_sidecars
+
+    kinds = parse_kinds(sidecars)
     chapters = _load(source, from_format, _parse_options(None, lenient))
     result = embed_chapters(media, chapters, output=output, in_place=in_place, title=title,
                             verify=not no_verify, ffmpeg=ffmpeg_path)
     for warning in result.warnings:
         click.echo(f"chapterkit: warning: {warning}", err=True)
     click.echo(result.summary())
+    for path in write_sidecars(result.output, result.chapters, kinds):
+        click.echo(f"{path}: sidecar written")
 
 
 @cli.command()

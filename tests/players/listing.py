@@ -100,3 +100,23 @@ def differences(listed: list[tuple[int, str]], expected: ChapterList) -> list[st
         if title != chapter.title:
             found.append(f"#{index} is titled {title!r}, expected {chapter.title!r}")
     return found
+
+
+def mpv_chapters_file(path: str, chapters_file: str) -> list[tuple[int, str]]:
+    """mpv's chapter list for ``path`` played with ``--chapters-file`` (the Lua script of conftest)."""
+    import tempfile
+
+    from conftest import _MPV_SCRIPT
+
+    mpv = require_tool("mpv")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_MPV_SCRIPT)
+    try:
+        done = subprocess.run([mpv, "--no-config", "--vo=null", "--ao=null", "--really-quiet",
+                               f"--chapters-file={chapters_file}", f"--script={script.name}", path],
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        os.unlink(script.name)
+    assert "CHAPTERS=" in done.stdout, done.stderr
+    listed = json.loads(done.stdout.split("CHAPTERS=", 1)[1].splitlines()[0]) or []
+    return [(round(item["time"] * 1e9), item.get("title", "")) for item in listed]

@@ -176,8 +176,10 @@ def convert(source, to_format, from_format, output):
 @click.option("--lenient", is_flag=True, help="Parse the source leniently.")
 @click.option("-o", "--output", help="Write the report here instead of stdout.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
+@click.option("--keyframes", is_flag=True, help="Also show how far before each start a chapter seek lands.")
 @click.pass_context
-def verify(ctx, media, source, from_format, tolerance, readers, report_format, lenient, output, ffmpeg_path):
+def verify(ctx, media, source, from_format, tolerance, readers, report_format, lenient, output, ffmpeg_path,
+           keyframes):
     """Check that MEDIA carries the chapters of a source; exit 1 on any drift."""
     from chapterkit import reports
     from chapterkit.verify import parse_tolerance, verify_file
@@ -186,8 +188,15 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
     report = verify_file(media, expected, readers=_split(readers),
                          tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
                          ffmpeg=ffmpeg_path)
-    _emit(reports.render(report, report_format, color=output is None and sys.stdout.isatty(),
-                         summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), output)
+    if keyframes and report_format not in ("text", "json"):
+        raise UsageError("--keyframes works with --report text or json")
+    text = reports.render(report, report_format, color=output is None and sys.stdout.isatty(),
+                          summary_path=os.environ.get("GITHUB_STEP_SUMMARY"))
+    if keyframes:
+        from chapterkit.players import add_keyframes
+
+        text = add_keyframes(text, report_format, media, expected)
+    _emit(text, output)
     ctx.exit(report.exit_code)
 
 

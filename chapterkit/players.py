@@ -42,7 +42,9 @@ from typing import Literal
 from chapterkit import containers, verify
 from chapterkit.containers import ReadResult
 from chapterkit.errors import EXIT_FINDINGS, EXIT_OK, ChapterkitError
+from chapterkit.containers.keyframes import KeyframeGap
 from chapterkit.model import ChapterList
+from chapterkit.timecode import format_clock
 
 Status = Literal["ok", "differs", "missing", "unsupported", "no sidecar", "error"]
 
@@ -114,12 +116,69 @@ class PlayerRow:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyframeReport:
+    """Where a chapter seek lands: the video keyframe at or before each start (``containers.keyframes``)."""
+
+    source: str                         # the index it came from: "stss", "Cues", ...
+    gaps: tuple[KeyframeGap, ...]
+    error: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"index": self.source, "error": self.error, "chapters": [
+            {"index": gap.index, "title": gap.title, "start_ns": gap.start_ns, "keyframe_ns": gap.keyframe_ns,
+             "distance_ns": gap.distance_ns} for gap in self.gaps]}
+
+    def lines(self) -> list[str]:
+        if self.error:
+            return [f"keyframes: cannot read them ({self.error})"]
+        early = [gap for gap in self.gaps if gap.distance_ns]
+        head = (f"keyframes ({self.source}): a chapter seek lands on the keyframe at or before the start; "
+                f"{len(early)} of {len(self.gaps)} chapters land early")
+        rows = []
+        for gap in self.gaps:
+            if gap.keyframe_ns is None:
+                where = "no keyframe before it"
+            else:
+                where = (f"lands {verify.format_drift(gap.distance_ns or 0, signed=False)} early, "
+                         f"at {format_clock(gap.keyframe_ns)}") if gap.distance_ns else "on a keyframe"
+            rows.append(f"  #{gap.index} {format_clock(gap.start_ns)} {gap.title!r}: {where}")
+        fix = ["  fix: chapterkit embed ... --snap keyframes (or re-encode with a keyframe at each start)"] \
+            if early else []
+        return [head, *rows, *fix]
+
+
+def keyframe_report(media: str, chapters: ChapterList) -> KeyframeReport | None:
+    """The keyframe report for ``media`` (None without video); a reading error is kept, not raised."""
+    from chapterkit.containers import keyframes
+
+    try:
+        found = keyframes.read_keyframes(media)
+    except ChapterkitError as exc:
+        return KeyframeReport("", (), str(exc))
+    if found is None:
+        return None
+    return KeyframeReport(found.source, tuple(keyframes.gaps(chapters, found)))
+
+
+def add_keyframes(text: str, report_format: str, media: str, chapters: ChapterList) -> str:
+    """``verify --keyframes``: the keyframe table after a text report, or a ``keyframes`` key in JSON."""
+    report = keyframe_report(media, chapters)
+    if report_format == "json":
+        data = json.loads(text)
+        data["keyframes"] = None if report is None else report.to_json()
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    lines = ["keyframes: none (no video track)"] if report is None else report.lines()
+    return text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
 class PlayersReport:
     media: str
     container: str
     expected: ChapterList
     reference: str                      # "the source" or the reader the file was compared with
     rows: tuple[PlayerRow, ...]
+    keyframes: KeyframeReport | None = None
 
     @property
     def exit_code(self) -> int:
@@ -171,7 +230,7 @@ def check_players(media: str | os.PathLike[str], expected: ChapterList | None = 
             continue
         rows.append(_embedded_row(family, [(reader, reading(reader)) for reader in chain], expected,
                                   container, command))
-    return PlayersReport(name, container, expected, reference, tuple(rows))
+    return PlayersReport(name, container, expected, reference, tuple(rows), keyframe_report(name, expected))
 
 
 def _embedded_row(family: Family, chain: Sequence[tuple[str, ReadResult | ChapterkitError]],
@@ -235,6 +294,8 @@ def render_text(report: PlayersReport) -> str:
         lines.extend(f"{'':<{width}}    {text}" for text in row.differences)
         if row.fix:
             lines.append(f"{'':<{width}}    fix: {row.fix}")
+    if report.keyframes is not None:
+        lines += ["", *report.keyframes.lines()]
     return "\n".join(lines) + "\n"
 
 
@@ -244,7 +305,8 @@ def render_json(report: PlayersReport) -> str:
                 {"family": row.family, "players": row.players, "status": row.status, "carrier": row.carrier,
                  "shows_chapters": row.shows_chapters, "count": row.count, "differences": list(row.differences),
                  "fix": row.fix, "sources": list(next(f for f in FAMILIES if f.name == row.family).sources)}
-                for row in report.rows]}
+                for row in report.rows],
+            "keyframes": None if report.keyframes is None else report.keyframes.to_json()}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -237,8 +237,10 @@ def show(media, reader, to_format, ffmpeg_path):
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
 @click.option("--sidecars", help="Also write sidecars next to the output: webvtt,ffmetadata,json,youtube.")
+@click.option("--snap", type=click.Choice(["keyframes", "scenes"]), help="Move starts onto keyframes or scene cuts.")
+@click.option("--snap-window", default="2s", show_default=True, help="How far --snap may move a start.")
 def embed(media, source, from_format, output, in_place, lenient, keep_title, title, no_verify, ffmpeg_path,
-          sidecars):
+          sidecars, snap, snap_window):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
@@ -251,6 +253,13 @@ def embed(media, source, from_format, output, in_place, lenient, keep_title, tit
 
     kinds = parse_kinds(sidecars)
     chapters = _load(source, from_format, _parse_options(None, lenient))
+    if snap:
+        from chapterkit.snap import snap as snap_starts
+        from chapterkit.verify import parse_tolerance
+
+        chapters, notes = snap_starts(media, chapters, snap, window_ns=parse_tolerance(snap_window), ffmpeg=ffmpeg_path)
+        for note in notes:
+            click.echo(f"chapterkit: snap: {note}", err=True)
     result = embed_chapters(media, chapters, output=output, in_place=in_place, title=title,
                             verify=not no_verify, ffmpeg=ffmpeg_path)
     for warning in result.warnings:

@@ -21,6 +21,7 @@ import pytest
 
 from chapterkit.embed import embed
 from chapterkit.model import NS_PER_SECOND, ChapterList
+from chapterkit.players import check_players
 from chapterkit.web import build
 from conftest import make_media, require_tool
 
@@ -67,7 +68,7 @@ def _chromium(chromium: str, profile: str, *args: str) -> subprocess.CompletedPr
 def page(tmp_path):
     clip = make_media.make_clip(str(tmp_path / "in.webm"), "webm", seconds=4, size="320x180")
     media = embed(clip, CHAPTERS, output=str(tmp_path / "talk.webm")).output
-    result = build(media, tmp_path / "preview")
+    result = build(media)  # the page and talk.chapters.vtt next to the media, where players look
     assert result.thumbnails == len(CHAPTERS)
     return result
 
@@ -90,6 +91,8 @@ def test_the_page_works_from_file_urls(page, tmp_path):
     assert result["current"] == [False, False, True, False]
     assert result["thumbnails"] == [True] * len(CHAPTERS)
     assert all(url.startswith(("file:", "data:")) for url in result["resources"]), result["resources"]
+    row = check_players(os.path.join(os.path.dirname(page.page), "talk.webm"), CHAPTERS).row("browser")
+    assert row.status == "ok" and row.count == len(result["cues"])  # players agrees with Chromium
 
     screenshot = tmp_path / "web-preview.png"
     shot = _chromium(chromium, str(tmp_path / "profile2"), f"--screenshot={screenshot}", "--window-size=900,420",

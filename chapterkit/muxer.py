@@ -561,5 +561,6 @@ def _open_error(stderr: str) -> str:
 
 
 __all__ = ["ENV_VAR", "FFmpegBinary", "MediaInfo", "StreamInfo", "build_dump_argv", "build_embed_argv",
-           "build_detect_argv", "build_extract_argv", "build_thumbnail_argv", "dump_ffmetadata", "find_bundled", "find_ffmpeg", "parse_input_summary", "probe",
-           "probe_and_dump", "run", "run_for_log"]
+           "build_extract_argv", "dump_ffmetadata", "find_bundled", "find_ffmpeg", "parse_input_summary", "probe",
+           "probe_and_dump", "run",
+           "build_detect_argv", "build_thumbnail_argv", "run_for_log"]

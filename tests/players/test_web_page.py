@@ -35,7 +35,10 @@ DRIVER = """<pre id="result" style="display:none">pending</pre><script>
     const element = document.getElementById("chapters");
     element.track.mode = "hidden";
     if (element.readyState !== 2) {
-      await new Promise((ok, fail) => { element.addEventListener("load", ok); element.addEventListener("error", () => fail("track error")); });
+      await new Promise((ok, fail) => {
+        element.addEventListener("load", ok);
+        element.addEventListener("error", () => fail("track error"));
+      });
     }
     const video = document.getElementById("player");
     if (video.readyState < 1) await new Promise(ok => video.addEventListener("loadedmetadata", ok));
@@ -48,7 +51,10 @@ DRIVER = """<pre id="result" style="display:none">pending</pre><script>
       cues: Array.from(element.track.cues).map(cue => [cue.startTime, cue.endTime, cue.text]),
       time: video.currentTime,
       current: items.map(item => item.classList.contains("current")),
-      thumbnails: items.map(item => { const img = item.querySelector("img"); return !!img && img.complete && img.naturalWidth > 0; }),
+      thumbnails: items.map(item => {
+        const img = item.querySelector("img");
+        return !!img && img.complete && img.naturalWidth > 0;
+      }),
       resources: resources});
   } catch (error) { out.textContent = "error: " + error; }
 })();

@@ -165,9 +165,10 @@ def _render(chapters, to_format: str) -> str:
 @click.option("--strict", is_flag=True, help="Several files: warnings are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Several files: only the problems and the verdict line.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
+@click.option("--keyframes", is_flag=True, help="Also show how far before each start a chapter seek lands.")
 @click.pass_context
 def verify(ctx, media, source, from_format, options, tolerance, readers, report_format, report_file, legacy_output,
-           strict, quiet, ffmpeg_path):
+           strict, quiet, ffmpeg_path, keyframes):
     """Check that each MEDIA carries the chapters of its source; exit 1 on any drift."""
     from chapterkit import reports
     from chapterkit.verify import parse_tolerance, verify_file
@@ -175,6 +176,8 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
     if legacy_output:
         click.echo("chapterkit: warning: verify -o is deprecated; use --report-file", err=True)
         report_file = report_file or legacy_output
+    if keyframes and (report_format not in ("text", "json") or len(media) > 1):
+        raise UsageError("--keyframes works on one file with --report text or json")
     many = (media, source, from_format, tolerance, readers, report_format, options.lenient, report_file,
             strict, quiet, ffmpeg_path)
     if len(media) > 1 or source is None:
@@ -194,9 +197,14 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
         from chapterkit.cli_batch import verify_many
 
         ctx.exit(verify_many(*many))
-    _emit(reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
-                         and not os.environ.get("NO_COLOR"),
-                         summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), report_file)
+    text = reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
+                          and not os.environ.get("NO_COLOR"),
+                          summary_path=os.environ.get("GITHUB_STEP_SUMMARY"))
+    if keyframes:
+        from chapterkit.players import add_keyframes
+
+        text = add_keyframes(text, report_format, media[0], expected)
+    _emit(text, report_file)
     if report_file or report_format != "text":  # the text report on stdout ends with it already
         click.echo(f"chapterkit: {reports.verdict(report)}", err=True)
     ctx.exit(report.exit_code)
@@ -242,8 +250,11 @@ def show(media, reader, to_format, ffmpeg_path):
               help="Force how the file is written (default: the fastest safe one).")
 @click.option("--keep-faststart", is_flag=True,
               help="MP4 with moov before the media: remux rather than move moov to the end.")
+@click.option("--sidecars", help="Also write sidecars next to the output: webvtt,ffmetadata,json,youtube.")
+@click.option("--snap", type=click.Choice(["keyframes", "scenes"]), help="Move starts onto keyframes or scene cuts.")
+@click.option("--snap-window", default="2s", show_default=True, help="How far --snap may move a start.")
 def embed(media, source, from_format, options, output, force, in_place, keep_title, title, no_verify, ffmpeg_path,
-          method, keep_faststart):
+          method, keep_faststart, sidecars, snap, snap_window):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
@@ -254,7 +265,17 @@ def embed(media, source, from_format, options, output, force, in_place, keep_tit
         _refuse_existing(output, force)
     if keep_title and title is not None:
         raise Usage("--keep-title and --title exclude each other")
+    from chapterkit.sidecars import parse_kinds, write_sidecars
+
+    kinds = parse_kinds(sidecars)
     chapters = _load(source, from_format, options)
+    if snap:
+        from chapterkit.snap import snap as snap_starts
+        from chapterkit.verify import parse_tolerance
+
+        chapters, notes = snap_starts(media, chapters, snap, window_ns=parse_tolerance(snap_window), ffmpeg=ffmpeg_path)
+        for note in notes:
+            click.echo(f"chapterkit: snap: {note}", err=True)
     result = embed_chapters(media, chapters, output=output, in_place=in_place, title=title,
                             verify=not no_verify, ffmpeg=ffmpeg_path,
                             method=None if method is None else method.replace("-", " "),
@@ -262,6 +283,44 @@ def embed(media, source, from_format, options, output, force, in_place, keep_tit
     for warning in result.warnings:
         click.echo(f"chapterkit: warning: {warning}", err=True)
     click.echo(result.summary())
+    for path in write_sidecars(result.output, result.chapters, kinds):
+        click.echo(f"{path}: sidecar written")
+
+
+@cli.command()
+@click.argument("media", type=click.Path())
+@click.option("--chapters", "source", type=click.Path(allow_dash=True),
+              help="The chapter source to compare with (default: the file's own list).")
+@chapter_source_options
+@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the FFmpeg family.")
+@click.pass_context
+def players(ctx, media, source, from_format, options, report_format, ffmpeg_path):
+    """Which chapters each player family (Apple, VLC, mpv/FFmpeg, browsers...) shows for MEDIA."""
+    from chapterkit import players as families
+
+    expected = _load(source, from_format, options) if source else None
+    report = families.check_players(media, expected, ffmpeg=ffmpeg_path, source_name=source)
+    click.echo(families.render_json(report) if report_format == "json" else families.render_text(report), nl=False)
+    ctx.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("media", type=click.Path())
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False),
+              help="Folder for the page and the sidecar (default: the media's folder).")
+@click.option("--chapters", "source", type=click.Path(allow_dash=True),
+              help="Chapter source to show (default: the file's own chapters).")
+@chapter_source_options
+@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the thumbnails.")
+def web(media, out_dir, source, from_format, options, ffmpeg_path):
+    """Write a WebVTT chapters sidecar and an HTML preview page (works from file://)."""
+    from chapterkit import web as pages
+
+    chapters = _load(source, from_format, options) if source else None
+    result = pages.build(media, out_dir, chapters=chapters, ffmpeg=ffmpeg_path)
+    click.echo(f"{result.page}: {len(result.chapters)} chapters, {result.thumbnails} thumbnails; "
+               f"sidecar {result.sidecar}")
 
 
 @cli.command()

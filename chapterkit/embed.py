@@ -122,7 +122,7 @@ def _embed_by_editing(source: str, target: str, container: str, chapters: Chapte
             methods.duplicate(source, temp, how)
             verified_by, edited = methods.edit(temp, container, planned, title=title, verify=check, locked=False,
                                                keep_faststart=keep_faststart)
-            _finish(temp, target, keep_mode_of=source if in_place else None)
+            _finish(temp, target, keep_mode_of=source, keep_owner=in_place)
         except OSError as exc:
             _remove(temp)
             raise ChapterkitError(exc.strerror or str(exc), path=target, verb="writing") from None

@@ -197,23 +197,34 @@ def verify(ctx, media, source, from_format, tolerance, readers, report_format, l
 @click.option("--to", "to_format", default=None, help="Export through a chapter format (e.g. youtube).")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 def show(media, reader, to_format, ffmpeg_path):
-    """Show the chapters of MEDIA as each reader sees them."""
+    """Show the chapters of MEDIA as each reader sees them.
+
+    Every reader runs; one that fails is a warning when another found chapters.
+    --to exports the first reader, in the container's order (quicktime, nero,
+    libav; matroska, libav; id3, libav; vorbis, libav), that found chapters.
+    """
     from chapterkit import containers, formats, reports
-    from chapterkit.errors import ChapterMismatchError
+    from chapterkit.errors import ChapterMismatchError, MediaError
 
     if to_format:
         formats.get_format(to_format)  # fail on a bad name before reading anything
-    results = containers.read(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
+    results = containers.read_each(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
+    chosen = containers.best(results)
+    failed = [result for result in results if result.error is not None]
+    if failed and len(failed) == len(results):  # no reader reads it: one line, as for non-media
+        raise MediaError(failed[0].error or "unreadable")
     if to_format:
-        first = results[0]
-        if not len(first.chapters):
-            raise ChapterMismatchError(f"no chapters (reader {first.reader})", path=media)
-        if any(other.chapters != first.chapters for other in results[1:]):
-            click.echo(f"chapterkit: note: readers disagree; exported what {first.reader} sees "
+        for result in results:
+            for problem in ((result.error,) if result.error else result.problems):
+                click.echo(f"chapterkit: warning: {result.reader}: {problem}", err=True)
+        if chosen is None:
+            raise ChapterMismatchError(f"no chapters (readers {', '.join(r.reader for r in results)})", path=media)
+        if any(other.chapters != chosen.chapters for other in results if other.error is None):
+            click.echo(f"chapterkit: note: readers disagree; exported what {chosen.reader} sees "
                        "(--reader picks another)", err=True)
-        _emit(formats.render(first.chapters, to_format), None)
+        _emit(formats.render(chosen.chapters, to_format), None)
     else:
-        _emit(reports.render_show(results), None)
+        _emit(reports.render_show_all(results), None)
 
 
 @cli.command()

@@ -68,7 +68,7 @@ def read_id3(path: str) -> ReadResult:
     """
     name = os.fspath(path)
     audio = _load(name, verb="reading chapters from")
-    _check_whole(name, audio.info)
+    problem = _check_whole(name, audio.info)
     notes: list[str] = []
     tags = audio.tags
     chaps: dict[str, object] = {}
@@ -86,7 +86,8 @@ def read_id3(path: str) -> ReadResult:
                      "(ffprobe, Kodi) list them in file order")
     duration_ns = _duration_ns(audio.info, name, notes)
     title = _text(tags.get("TIT2")) if tags is not None else None
-    return ReadResult(READER, ChapterList(tuple(chapters), title or None, duration_ns), tuple(notes))
+    return ReadResult(READER, ChapterList(tuple(chapters), title or None, duration_ns), tuple(notes),
+                      problems=(problem,) if problem else ())
 
 
 def write_id3(path: str, chapters: ChapterList) -> list[str]:
@@ -302,8 +303,11 @@ def _duration_ns(info, name: str, notes: list[str]) -> int | None:
     return round(Fraction(length) * 1000) * NS_PER_MS
 
 
-def _check_whole(name: str, info) -> None:
-    """Refuse an MP3 cut short: every chapter still reads, but the audio is gone.
+def _check_whole(name: str, info) -> str | None:
+    """Why an MP3 is cut short, or None: every chapter still reads, but the audio is gone.
+
+    Reported as a problem beside the chapters, not raised: mutagen and FFmpeg read
+    the chapters of a trimmed sample or a partial download, and so does ``show``.
 
     The Xing/Info header (LAME, FFmpeg) counts the stream's bytes exactly, so a file
     holding fewer is truncated (see :mod:`chapterkit.containers._truncation`).
@@ -314,9 +318,8 @@ def _check_whole(name: str, info) -> None:
     except OSError as exc:
         raise MediaError(exc.strerror or str(exc), path=name, verb="reading chapters from") from None
     except (AttributeError, TypeError, ValueError):
-        return  # no first frame offset: nothing to compare with
-    if problem:
-        raise MediaError(problem, path=name, verb="reading chapters from")
+        return None  # no first frame offset: nothing to compare with
+    return problem
 
 
 # -- writing ---------------------------------------------------------------------------------

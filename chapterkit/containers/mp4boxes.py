@@ -288,7 +288,12 @@ class BoxReader:
             missing.append("stco")
         if missing:
             raise self.error(f"sample table at offset {stbl.offset} lacks {', '.join(missing)}")
-        sizes = self._sizes(children.get("stsz") or children["stz2"])
+        sizes_box = children.get("stsz") or children["stz2"]
+        if sizes_box.payload_size == 0:
+            # A header-only stsz (8 bytes) is an empty track, as FFmpeg reads it (its
+            # stsz reader stops at the box end): no samples, whatever stts says.
+            return SampleTable((), (), (), ())
+        sizes = self._sizes(sizes_box)
         durations = self._durations(children["stts"])
         if len(durations) != len(sizes):
             raise self.error(f"sample table at offset {stbl.offset} times {len(durations)} samples "

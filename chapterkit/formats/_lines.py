@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
 
@@ -110,7 +110,8 @@ def classify(lineno: int, line: str, fps: Fraction | None = None) -> list[Entry]
     """
     stamps = scan(line, fps) if _maybe_stamp(line) else []
     if stamps:
-        found = _stamp_first(lineno, line, stamps) or _title_first(lineno, line, stamps)
+        found = (_stamp_first(lineno, line, stamps) or _title_first(lineno, line, stamps)
+                 or _title_first_with_note(lineno, line, stamps))
         if found is not None:
             return found
     return _near_miss(lineno, line, stamps)
@@ -169,7 +170,8 @@ def _stamp_first(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | B
             position = after + 1
     if _CLOCK_SUFFIX.match(line, position):
         return None
-    bad = _bad_stamp(lineno, line, first) or (last and _bad_stamp(lineno, line, last))
+    bad = (_bad_stamp(lineno, line, first) or (last and _bad_stamp(lineno, line, last))
+           or _stray(lineno, line, last or first, position))
     if bad:
         return bad
     body = _skip_separator(line, position)
@@ -202,6 +204,22 @@ def _skip_separator(line: str, position: int) -> int:
     if position < len(line) and line[position] in SEPARATORS:
         position += 1
     return position
+
+
+_STRAY = re.compile(r"::|\.(?![.\u2026])")
+
+
+def _stray(lineno: int, line: str, stamp: Stamp, position: int) -> BadLine | None:
+    """``00:57:01. Title``, ``01:15:: Title``: punctuation glued to the stamp that is no separator.
+
+    One ``:`` or a dash after the stamp is a separator; a ``.`` or ``::`` right
+    after it is a typo that would otherwise start the title (``. Invalid 3``).
+    """
+    stray = _STRAY.match(line, position)
+    if stray is None:
+        return None
+    return BadLine(lineno, line, "stray_punctuation",
+                   f"{stamp.text} is followed by a stray {stray.group()!r}")
 
 
 def _bad_stamp(lineno: int, line: str, stamp: Stamp) -> BadLine | None:
@@ -326,6 +344,30 @@ def _title_first(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | B
                   number=(number.group(2) or number.group(3), int(number.group(1))) if number else None,
                   bare_title=clean_title(title[number.end():]) if number else None,
                   frames_dropped=first.frames_dropped)]
+
+
+#: A bracketed note at the end of a line: ``(Incomplete)``, ``[live]``.
+_NOTE = re.compile(r"\s*([(\[\uff08][^()\[\]\uff08\uff09]*[)\]\uff09])\s*$")
+
+
+def _title_first_with_note(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | BadLine | None:
+    """``Suite-Pee 4:26 (Incomplete)``: a title-first entry with a note after its stamp.
+
+    A setlist adds notes after the time; the chapter is titled with the text
+    around the stamp, ``Suite-Pee (Incomplete)``. Only a bracketed note, so prose
+    with a time in the middle ("doors at 5:00 sharp") stays prose.
+    """
+    note = _NOTE.search(line)
+    if note is None or note.start() == 0:
+        return None
+    head = line[:note.start()]
+    found = _title_first(lineno, head, [s for s in stamps if s.end <= len(head)])
+    if not isinstance(found, list) or len(found) != 1:
+        return found if isinstance(found, BadLine) else None
+    entry = found[0]
+    title = f"{entry.title} {note.group(1)}"
+    return [replace(entry, line=line, title=title,
+                    bare_title=f"{entry.bare_title} {note.group(1)}" if entry.bare_title else None)]
 
 
 def _title_first_flattened(line: str, stamps: list[Stamp], first: Stamp,

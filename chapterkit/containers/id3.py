@@ -57,6 +57,8 @@ _KEEP_V24_FRAMES = ("EQU2", "RVA2", "TDEN", "TDRL", "TDTG", "TMOO", "TPRO",
 #: a sound MP3 (mutagen converts most of these to MutagenError, but not all paths).
 
 _NUL_REASON = "ID3 uses NUL to separate values"
+#: Tables of contents nested deeper than this are not followed (real tags: 1 or 2).
+MAX_TOC_DEPTH = 64
 
 
 def read_id3(path: str) -> ReadResult:
@@ -223,17 +225,31 @@ def _toc_order(chaps: dict, tocs: dict, notes: list[str]) -> list[str]:
     seen: set[str] = set()
     unordered: list[str] = []
 
-    def visit(toc) -> None:
-        if not toc.flags & CTOCFlags.ORDERED:
-            unordered.append(toc.element_id)
-        for child in toc.child_element_ids:
+    def visit(root) -> None:
+        # Depth first, with an explicit stack: a chain of tables can be any length.
+        stack = [(root, iter(root.child_element_ids))]
+        if not root.flags & CTOCFlags.ORDERED:
+            unordered.append(root.element_id)
+        while stack:
+            toc, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                continue
             if child in seen:
                 continue  # listed twice, or a cycle of tables
             seen.add(child)
             if child in chaps:
                 order.append(child)
             elif child in tocs:
-                visit(tocs[child])
+                if len(stack) >= MAX_TOC_DEPTH:
+                    notes.append(f"CTOC {child!r} is nested more than {MAX_TOC_DEPTH} tables deep; "
+                                 "its chapters are appended in start order")
+                    continue
+                nested = tocs[child]
+                if not nested.flags & CTOCFlags.ORDERED:
+                    unordered.append(nested.element_id)
+                stack.append((nested, iter(nested.child_element_ids)))
             else:
                 notes.append(f"CTOC {toc.element_id!r} lists {child!r}, but no CHAP or CTOC has that id")
 

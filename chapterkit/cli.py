@@ -21,7 +21,7 @@ import sys
 import click
 
 from chapterkit import __version__
-from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError, shown_name
 
 EXIT_INTERRUPTED = 130
 
@@ -108,10 +108,10 @@ def _load(source: str, from_format: str | None, options):
         # The refusal itself is the error line; the rest say what else was skipped.
         for diagnostic in exc.diagnostics:
             if not (diagnostic.severity == "error" and diagnostic.message in exc.reason):
-                click.echo(f"{source}: {diagnostic}", err=True)
+                click.echo(f"{shown_name(source)}: {diagnostic}", err=True)
         raise
     for diagnostic in result.diagnostics:
-        click.echo(f"{source}: {diagnostic}", err=True)
+        click.echo(f"{shown_name(source)}: {diagnostic}", err=True)
     return result.chapters
 
 

@@ -179,8 +179,32 @@ def _binary(ffmpeg: FFmpegBinary | str | None) -> FFmpegBinary:
 
 def _url(path: str) -> str:
     """``path`` as an FFmpeg URL: ``file:`` pins a local file when the name could read
-    as a protocol (``name:…``) or as an option (``-name``)."""
-    return f"file:{path}" if ":" in path or path.startswith("-") else path
+    as a protocol (``name:…``) or as an option (``-name``).
+
+    A name that is not UTF-8 (a lone surrogate in Python, PEP 383) is swapped for a
+    stand-in that :func:`_compiled` swaps back: ffmpeg-python hashes its nodes'
+    arguments as UTF-8 and raises UnicodeEncodeError on such a name, while the
+    argv itself (``subprocess`` encodes with ``os.fsencode``) carries it fine.
+    """
+    url = f"file:{path}" if ":" in path or path.startswith("-") else path
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        return _STAND_IN + os.fsencode(url).hex()
+    return url
+
+
+_STAND_IN = "chapterkit-undecodable-name:"
+
+
+def _real(arg: str) -> str:
+    """The name a stand-in from :func:`_url` stands for (any other argument unchanged)."""
+    return os.fsdecode(bytes.fromhex(arg[len(_STAND_IN):])) if arg.startswith(_STAND_IN) else arg
+
+
+def _compiled(graph, ffmpeg: str) -> list[str]:
+    """``graph.compile``, with any stand-in names swapped back for the real ones."""
+    return [_real(arg) for arg in graph.compile(cmd=ffmpeg)]
 
 
 def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, output_format: str,
@@ -221,7 +245,7 @@ def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, o
         options["movie_timescale"] = movie_timescale
     graph = (ffmpeg_python.output(source, chapters, _url(output), **options)
              .global_args(*_QUIET, "-loglevel", "error").overwrite_output())
-    argv: list[str] = graph.compile(cmd=ffmpeg)
+    argv: list[str] = _compiled(graph, ffmpeg)
     # ffmpeg-python maps every input its output is given ("-map 0 -map 1") and leaves out
     # of argv any input that feeds no output, so the streamless ffmetadata input has to be
     # an output edge; FFmpeg then refuses its "-map 1" ("Stream map '1' matches no streams",
@@ -229,7 +253,7 @@ def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, o
     # ffmpeg-python cannot express (one value per option key), as are repeated -metadata.
     at = _pair_index(argv, "-map", "1")
     argv[at:at + 2] = [arg for index in drop_streams for arg in ("-map", f"-0:{index}")]
-    at = len(argv) - 1 - argv[::-1].index(_url(output))
+    at = len(argv) - 1 - argv[::-1].index(_real(_url(output)))
     extra = [arg for key, value in (metadata or {}).items() for arg in ("-metadata", f"{key}={value}")]
     for number, (path, tags) in enumerate(attachments, attachments_before):
         extra += ["-attach", _url(path)]
@@ -249,7 +273,7 @@ def build_extract_argv(ffmpeg: str, media: str, index: int, output: str) -> list
 
     graph = (ffmpeg_python.input(_url(media)).output(_url(output), map=f"0:{index}", c="copy", f="data")
              .global_args(*_QUIET, "-loglevel", "error").overwrite_output())
-    return graph.compile(cmd=ffmpeg)
+    return _compiled(graph, ffmpeg)
 
 
 def build_dump_argv(ffmpeg: str, media: str) -> list[str]:
@@ -267,7 +291,7 @@ def build_dump_argv(ffmpeg: str, media: str) -> list[str]:
 
     graph = (ffmpeg_python.input(_url(media)).output("-", f="ffmetadata")
              .global_args(*_QUIET, "-nostats", "-loglevel", "info", "-copyts"))
-    return graph.compile(cmd=ffmpeg)
+    return _compiled(graph, ffmpeg)
 
 
 def _pair_index(argv: list[str], option: str, value: str) -> int:

@@ -1,5 +1,7 @@
 """File and stream I/O for chapter sources: the edge around the pure parsers.
 
+A source is a regular file or stdin, of at most ``_files.MAX_SOURCE_BYTES``.
+
 Reading decodes bytes the way chapter files come in the wild: UTF-8 with or
 without a BOM, and UTF-16 with a BOM (Premiere's marker export). Invalid UTF-8
 is refused rather than guessed, since a mis-decoded title would be embedded
@@ -15,6 +17,7 @@ import sys
 import tempfile
 
 from chapterkit import formats
+from chapterkit._files import open_regular, read_bounded
 from chapterkit.errors import ChapterkitError, SourceError
 from chapterkit.formats.base import ParseOptions, ParseResult
 
@@ -38,12 +41,14 @@ def read_text(path: str | os.PathLike[str]) -> str:
     name = os.fspath(path)
     try:
         if name == STDIN:
-            data = sys.stdin.buffer.read()
+            data = read_bounded(sys.stdin.buffer)
         else:
-            with open(name, "rb") as handle:
-                data = handle.read()
+            with open_regular(name) as handle:
+                data = read_bounded(handle)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc), path=name, verb="reading") from None
+    except ValueError as exc:  # a FIFO, a device, or far too much (/dev/zero)
+        raise SourceError(str(exc), path=name, verb="reading") from None
     return decode(data, path=name)
 
 

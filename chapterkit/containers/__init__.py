@@ -102,12 +102,16 @@ def sniff(path: str | os.PathLike[str]) -> str:
     Raises :class:`MediaError` for a missing, unreadable or empty file and
     :class:`UnsupportedContainerError` for media that cannot carry chapters.
     """
+    from chapterkit._files import open_regular
+
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
+        with open_regular(name) as handle:  # a FIFO would block every reader's open()
             head = handle.read(64)
     except OSError as exc:
         raise MediaError(exc.strerror or str(exc), path=name, verb="reading") from None
+    except ValueError as exc:
+        raise MediaError(str(exc), path=name, verb="reading") from None
     if not head:
         raise MediaError("file is empty (0 bytes)", path=name, verb="reading")
     kind = _sniff_bytes(head)

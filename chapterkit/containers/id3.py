@@ -32,6 +32,7 @@ from chapterkit.containers import ReadResult
 from chapterkit.containers._mutagen import (check_not_empty, clean_title, converted_errors, copy_rest,
                                             ns_to_ms)
 from chapterkit.containers._truncation import mp3_tail_problem
+from chapterkit.containers.id3frames import read_tag
 from chapterkit.errors import ChapterMismatchError, MediaError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
@@ -69,16 +70,15 @@ def read_id3(path: str) -> ReadResult:
     without ``TIT2`` gets the title ``""`` and a note.
     """
     name = os.fspath(path)
-    audio = _load(name, verb="reading chapters from")
-    problem = _check_whole(name, audio.info)
+    tag, info = _read(name)
+    problem = _check_whole(name, info)
     notes: list[str] = []
-    tags = audio.tags
     chaps: dict[str, object] = {}
     tocs: dict[str, object] = {}
-    if tags is not None:
-        for frame in tags.getall("CHAP"):
+    if tag is not None:
+        for frame in tag.chaps:
             chaps.setdefault(frame.element_id, frame)
-        for frame in tags.getall("CTOC"):
+        for frame in tag.tocs:
             tocs.setdefault(frame.element_id, frame)
     order = _toc_order(chaps, tocs, notes)
     chapters = [_chapter(chaps[element_id], notes) for element_id in order]
@@ -86,8 +86,8 @@ def read_id3(path: str) -> ReadResult:
     if starts != sorted(starts):
         notes.append("CHAP frames are not stored in start order; FFmpeg-based readers "
                      "(ffprobe, Kodi) list them in file order")
-    duration_ns = _duration_ns(audio.info, name, notes)
-    title = _text(tags.get("TIT2")) if tags is not None else None
+    duration_ns = _duration_ns(info, name, notes)
+    title = _text(tag.title) if tag is not None else None
     return ReadResult(READER, ChapterList(tuple(chapters), title or None, duration_ns), tuple(notes),
                       problems=(problem,) if problem else ())
 
@@ -387,6 +387,24 @@ def _save(tags, name: str, verb: str) -> None:
 
 
 # -- loading ---------------------------------------------------------------------------------
+
+
+def _read(name: str):
+    """The chapter frames (:mod:`.id3frames`, linear time) and mutagen's MPEG info of ``name``."""
+    from mutagen.mp3 import MPEGInfo
+
+    from chapterkit._files import open_regular
+
+    verb = "reading chapters from"
+    check_not_empty(name, verb)
+    with converted_errors(name, verb, "not a readable MP3 file"):
+        try:
+            handle = open_regular(name)
+        except ValueError as exc:
+            raise MediaError(str(exc), path=name, verb=verb) from None
+        with handle:
+            tag = read_tag(handle)
+            return tag, MPEGInfo(handle, tag.size if tag is not None else None)
 
 
 def _load(name: str, *, verb: str, ordered: bool = False):

@@ -72,11 +72,15 @@ def format_time(ns: int | None) -> str:
 
 def _clean(text: str) -> str:
     """One display line: control characters (newlines included) become visible escapes."""
+    if text.isprintable():  # no Cc character: the common case, without a call per character
+        return text
     return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 def _width(text: str) -> int:
     """Terminal columns: East Asian wide characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
                for c in text)
 

@@ -78,6 +78,8 @@ def read_tag(handle) -> Tag | None:
     head = handle.read(10)
     size = tag_size(head)
     if size is None:
+        if head[:3] == b"ID3":
+            raise ID3FormatError("its ID3v2 header is damaged (size bytes not synchsafe)")
         return None
     version, flags = head[3], head[5]
     body = handle.read(_synchsafe(head[6:10]))

@@ -102,7 +102,7 @@ def main() -> None:
     ]
     for label, items, setup, call in cases:
         found = measure(setup, call)
-        rate = f"{items / found["cpu"]:12,.0f} items/s" if items > 1 and found["cpu"] else ""
+        rate = f"{items / found['cpu']:12,.0f} items/s" if items > 1 and found["cpu"] else ""
         print(f"{label:40} {found['cpu']:7.2f} s CPU  {found['rss_mb']:7.1f} MB peak RSS  {rate}")
 
 

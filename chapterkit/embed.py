@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 
 from chapterkit import containers
+from chapterkit import tempfiles
 from chapterkit.errors import ChapterkitError, ChapterMismatchError, UsageError
 from chapterkit.model import NS_PER_MS, ChapterList, cut_utf8
 from chapterkit.timecode import format_clock
@@ -92,6 +92,8 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
         warnings += ffmpeg_warnings + list(streams.warnings)
 
     temp = _temp_beside(target)
+    tempfiles.sweep(os.path.dirname(os.path.abspath(target)))  # leftovers of killed runs
+    tempfiles.sweep_scratch()
     try:
         if remux:
             method = "ffmpeg"
@@ -102,8 +104,10 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
             warnings += _write_with_mutagen(source, temp, planned, container, title)
         verified_by = _verify(temp, planned, container, binary) if verify else ()
         _finish(temp, target, keep_mode_of=source if in_place else None)
-    except BaseException:
+    except BaseException as exc:
         _remove(temp)
+        if isinstance(exc, ChapterkitError):
+            _name_the_output(exc, temp, target)
         raise
     return EmbedResult(source, target, container, method, planned, tuple(warnings), verified_by)
 
@@ -224,13 +228,18 @@ def _muxer_for(target: str, container: str) -> str:
 
 def _temp_beside(target: str) -> str:
     folder = os.path.dirname(os.path.abspath(target))
-    suffix = os.path.splitext(target)[1]
     try:
-        handle, temp = tempfile.mkstemp(prefix=".chapterkit-", suffix=suffix, dir=folder)
+        return tempfiles.create_beside(target)
     except OSError as exc:
         raise ChapterkitError(exc.strerror or str(exc), path=folder, verb="creating a temporary file in") from None
-    os.close(handle)
-    return temp
+
+
+def _name_the_output(exc: ChapterkitError, temp: str, target: str) -> None:
+    """Errors name the output being written, never the temporary file, which is gone by now."""
+    if exc.path == temp:
+        exc.path = target
+    if temp in exc.reason:
+        exc.reason = exc.reason.replace(temp, target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +383,7 @@ def _write_with_ffmpeg(binary, source, temp, chapters, container, target, stream
     from chapterkit import muxer
     from chapterkit.formats import ffmetadata
 
-    with tempfile.TemporaryDirectory(prefix="chapterkit-") as scratch:
+    with tempfiles.scratch_folder() as scratch:
         meta = os.path.join(scratch, "chapters.ffmeta")
         with open(meta, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(ffmetadata.render(chapters.with_title(None)))

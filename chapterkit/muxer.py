@@ -317,9 +317,15 @@ def run(argv: Sequence[str], *, path: str, verb: str, fsize_limit: int | None = 
     full disk. Ctrl-C kills FFmpeg, reaps it and re-raises ``KeyboardInterrupt``.
     """
     done = _execute(argv, path=path, verb=verb, fsize_limit=fsize_limit)
-    if done.returncode != 0:
+    if done.returncode != 0 or _UNFINISHED.search(done.stderr):
         raise _failure(argv, done, path=path, verb=verb)
     return done.stdout
+
+
+#: FFmpeg 5.1 exits 0 when the disk fills while it writes the Matroska trailer, after
+#: logging "Error writing trailer of x.mkv: No space left on device" (measured on a full
+#: tmpfs; FFmpeg 9 exits 228): the file is cut short, so that is a failure too.
+_UNFINISHED = re.compile(r"Error (?:writing trailer|closing file)\b|No space left on device")
 
 
 def _execute(argv: Sequence[str], *, path: str, verb: str, fsize_limit: int | None = None) -> _Done:
@@ -372,7 +378,8 @@ def _reason(stderr: str) -> str:
 def _failure(argv: Sequence[str], done: _Done, *, path: str, verb: str) -> FFmpegError:
     tail = "\n".join(done.stderr.splitlines()[-10:])
     code = done.returncode
-    status = f"killed by {_signal_name(-code)}" if code < 0 else f"exit {code}"
+    status = (f"killed by {_signal_name(-code)}" if code < 0 else f"exit {code}" if code
+              else "exit 0, but the file was not finished")
     if code == -signal.SIGXFSZ or "File too large" in done.stderr:
         reason = f"FFmpeg failed ({status}): the disk or file size limit was hit (File too large)"
     elif "No space left on device" in done.stderr:

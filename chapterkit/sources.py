@@ -14,9 +14,8 @@ from __future__ import annotations
 import codecs
 import os
 import sys
-import tempfile
 
-from chapterkit import formats
+from chapterkit import formats, tempfiles
 from chapterkit._files import open_regular, read_bounded
 from chapterkit.errors import ChapterkitError, SourceError
 from chapterkit.formats.base import ParseOptions, ParseResult
@@ -78,13 +77,13 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    folder = os.path.dirname(os.path.abspath(name))
     try:
-        handle, temp = tempfile.mkstemp(prefix=".chapterkit-", suffix=".tmp", dir=folder)
+        temp = tempfiles.create_beside(name, ".tmp")
     except OSError as exc:
         raise ChapterkitError(exc.strerror or str(exc), path=name, verb="writing") from None
+    tempfiles.sweep(os.path.dirname(os.path.abspath(name)))
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+        with open(temp, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())

@@ -39,6 +39,7 @@ class _Failure(click.ClickException):
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
+        quiet = _command_signals()  # KeyboardInterrupt while a command runs: it cleans up
         try:
             return super().invoke(ctx)
         except ChapterkitError as exc:
@@ -57,6 +58,27 @@ class _Group(click.Group):
                 raise
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise _Failure(f"internal error ({type(exc).__name__}): {reason}", EXIT_ERROR) from None
+        finally:
+            if quiet:
+                from chapterkit._entry import install
+
+                install()
+
+
+def _command_signals() -> bool:
+    """SIGINT and SIGTERM raise KeyboardInterrupt in the command; True when the quiet
+    start-up handlers of the console entry were in place (and are to come back)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    from chapterkit._entry import quit_now
+
+    quiet = signal.getsignal(signal.SIGINT) is quit_now
+    if quiet or signal.getsignal(signal.SIGTERM) is not _interrupt:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
+    return quiet
 
 
 class _Duration(click.ParamType):
@@ -307,8 +329,10 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def main() -> None:
-    """Console entry point: run the CLI, with SIGTERM treated like Ctrl-C (temp files removed)."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    """Run the CLI: Ctrl-C and SIGTERM end quietly with 130, and in a command remove its temp files."""
+    from chapterkit._entry import install
+
+    install()
     cli(prog_name="chapterkit")
 
 

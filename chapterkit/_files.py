@@ -9,6 +9,7 @@ chapter source, stdin included, is read up to :data:`MAX_SOURCE_BYTES` only.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from typing import BinaryIO
@@ -32,6 +33,8 @@ def open_regular(name: str) -> BinaryIO:
     fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):  # as open() says it
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
         if not stat.S_ISREG(mode):
             raise ValueError(f"{kind_of(mode)}, not a regular file")
         os.set_blocking(fd, True)

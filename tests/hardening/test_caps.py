@@ -49,7 +49,7 @@ def test_a_fifo_as_a_source_or_as_media_never_blocks(fifo, tmp_path):
 def test_a_folder_as_media(tmp_path):
     from chapterkit import containers
 
-    with pytest.raises(MediaError, match="folder"):
+    with pytest.raises(MediaError, match="Is a directory"):
         containers.sniff(str(tmp_path))
 
 

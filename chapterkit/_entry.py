@@ -1,9 +1,9 @@
 """The console entry point: Ctrl-C is quiet from the first line chapterkit runs.
 
 A SIGINT that arrives while Python imports click and the CLI (the first ~40 ms)
-used to print a KeyboardInterrupt traceback. Importing this module installs a
+used to print a KeyboardInterrupt traceback. :func:`main` first installs a
 handler for SIGINT and SIGTERM that writes one line and exits 130 at once
-(nothing has been written yet); :class:`chapterkit.cli._Group` swaps in
+(nothing has been written yet), before it imports anything; :class:`chapterkit.cli._Group` swaps in
 ``KeyboardInterrupt`` for the command itself, whose cleanup (temporary files,
 the FFmpeg child) needs it, and swaps this one back after. The package's
 ``__init__`` imports nothing heavy, so this runs a few ms after Python's own
@@ -31,10 +31,8 @@ def install() -> None:
     signal.signal(signal.SIGTERM, quit_now)
 
 
-install()
-
-
 def main() -> None:
+    install()  # first: the console script calls this right after importing this small module
     from chapterkit.cli import main as run
 
     run()

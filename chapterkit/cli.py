@@ -66,19 +66,20 @@ class _Group(click.Group):
 
 
 def _command_signals() -> bool:
-    """SIGINT and SIGTERM raise KeyboardInterrupt in the command; True when the quiet
-    start-up handlers of the console entry were in place (and are to come back)."""
+    """Under the console entry's quiet start-up handlers, make SIGINT and SIGTERM raise
+    KeyboardInterrupt in the command (its cleanup needs it); True when it did, so the
+    quiet ones come back after. Elsewhere (the library, CliRunner) signals are left alone."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         return False
     from chapterkit._entry import quit_now
 
-    quiet = signal.getsignal(signal.SIGINT) is quit_now
-    if quiet or signal.getsignal(signal.SIGTERM) is not _interrupt:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _interrupt)
-    return quiet
+    if signal.getsignal(signal.SIGINT) is not quit_now:
+        return False
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    return True
 
 
 class _Duration(click.ParamType):

@@ -23,6 +23,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
 
+from chapterkit.formats._prose import CLOCK_SUFFIX as _CLOCK_SUFFIX
+from chapterkit.formats._prose import is_prose as _is_prose
+from chapterkit.formats._prose import runs_into_time as _runs_into_time
 from chapterkit.formats._stamps import LOOSE_RE, PLACEHOLDER_RE, Stamp, scan, shorten, suggest
 from chapterkit.formats._text import clean_title
 
@@ -50,28 +53,6 @@ _RANGE_JOIN = re.compile(r"\s*(?:[-\u2013\u2014~\uff5e\u301c\uff0d]|to)\s*")
 _RANGE_TAIL = re.compile(r"\s*(?:[-\u2013\u2014~\uff5e\u301c\uff0d]|to)\s*$")
 _DOT_LEADER = re.compile(r"\s(?:\u2026+|(?:[.\u2026\u00b7]\s?){2,})$")
 _PLACEHOLDER_CHAR = re.compile(r"[^0-9:]")
-
-# "3:15 pm", "20:00 UTC": an event's clock time, not a position in the video.
-_CLOCK_SUFFIX = re.compile(
-    r"\s?(?:[AaPp]\.?[Mm]\.?(?![A-Za-z])"
-    r"|\s?(?:UTC|GMT|CES?T|[ECMP][SD]T|BST|IST|JST|KST|AES?T|[ECP]T|Uhr|h)\b)")
-# A title-first "title" ending in one of these is prose running into a time:
-# "Live at 20:00", "doors open from 19:30", "caught the 7:15".
-_PROSE_TAIL = frozenset("at @ by until till til from to the around before after since starts start "
-                        "starting begins um ab bis vers alle".split())
-# A later stamp after one of these is part of the title, not a flattened chapter:
-# "1:00 Review of 1:30 build", "1:00 Doors open at 5:00 sharp".
-_JOINING = _PROSE_TAIL | frozenset("of in on for with past is was by per than into".split())
-# "John 3:16": a verse reference ends in a book of the Bible, not a chapter title.
-_BOOKS = frozenset(
-    "Genesis Gen Exodus Ex Exod Leviticus Lev Numbers Num Deuteronomy Deut Joshua Josh Judges Judg "
-    "Ruth Samuel Sam Kings Kgs Chronicles Chr Ezra Nehemiah Neh Esther Esth Job Psalm Psalms Ps Psa "
-    "Proverbs Prov Ecclesiastes Eccl Songs Isaiah Isa Jeremiah Jer Lamentations Lam Ezekiel Ezek "
-    "Daniel Dan Hosea Hos Joel Amos Obadiah Obad Jonah Micah Mic Nahum Nah Habakkuk Hab Zephaniah "
-    "Zeph Haggai Hag Zechariah Zech Malachi Mal Matthew Matt Mt Mark Mk Luke Lk John Jn Acts Romans "
-    "Rom Corinthians Cor Galatians Gal Ephesians Eph Philippians Phil Colossians Col Thessalonians "
-    "Thess Timothy Tim Titus Philemon Phlm Hebrews Heb James Jas Peter Pet Jude Revelation Rev".split())
-
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -283,12 +264,6 @@ def _segments(parts: list[tuple[Stamp, Stamp | None, str]]) -> list[tuple[Stamp,
     return result
 
 
-def _runs_into_time(text: str) -> bool:
-    """Text whose last word joins it to the time that follows ("open at", "review of")."""
-    words = text.split()
-    return bool(words) and words[-1].strip(".,;:!?\"'()[]").lower() in _JOINING
-
-
 # -- title-first: "Intro - 0:00" -------------------------------------------------------
 
 def _title_first(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | BadLine | None:
@@ -397,13 +372,6 @@ def _title_first_flattened(line: str, stamps: list[Stamp], first: Stamp,
         parts.append((stamp, None, region))
         position = after
     return _segments(parts)
-
-
-def _is_prose(title: str) -> bool:
-    """A title-first "title" that is prose running into a time, or a verse reference."""
-    words = title.split()
-    last = words[-1].rstrip(".,") if words else ""
-    return last.lower() in _PROSE_TAIL or last in _BOOKS
 
 
 # -- broken entries --------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from chapterkit import containers
 from chapterkit.embed import embed
-from chapterkit.errors import ChapterkitError, MediaError
+from chapterkit.errors import MediaError
 from chapterkit.model import NS_PER_MS, ChapterList
 from conftest import bundled_ffmpeg, make_media
 from hardening.helpers import (append_to_moov, chap, cli, ctoc, huge_chpl, id3_tag, mp3_audio, nested_udta,

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 
 from chapterkit import containers
 from chapterkit import tempfiles
-from chapterkit.errors import ChapterkitError, ChapterMismatchError, UsageError
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, ChapterMismatchError, MediaError, UsageError
 from chapterkit.model import NS_PER_MS, ChapterList, cut_utf8
 from chapterkit.timecode import format_clock
 
@@ -426,8 +426,10 @@ def _verify(temp: str, planned: ChapterList, container: str, binary) -> tuple[st
     # QuickTime track with -movie_timescale 1000), so more drift than that is a fault.
     report = verify_file(temp, planned, tolerance_ns=NS_PER_MS, ffmpeg=binary)
     if not report.ok:
-        raise ChapterMismatchError(f"chapters read back do not match: {report.headline()}; "
-                                   "the input was left untouched", path=temp, verb="verifying")
+        # A reader that cannot read the new file at all is an I/O fault (2), not drift (1).
+        error = MediaError if report.exit_code == EXIT_ERROR else ChapterMismatchError
+        raise error(f"chapters read back do not match: {report.headline()}; "
+                    "the input was left untouched", path=temp, verb="verifying")
     return tuple(reader.reader for reader in report.readers)
 
 

@@ -22,7 +22,7 @@ import click
 
 from chapterkit import __version__
 from chapterkit.cli_options import chapter_source_options, edit_options, to_option
-from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError, shown_name
 
 EXIT_INTERRUPTED = 130
 
@@ -40,6 +40,7 @@ class _Failure(click.ClickException):
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
+        quiet = _command_signals()  # KeyboardInterrupt while a command runs: it cleans up
         try:
             return super().invoke(ctx)
         except ChapterkitError as exc:
@@ -58,6 +59,28 @@ class _Group(click.Group):
                 raise
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise _Failure(f"internal error ({type(exc).__name__}): {reason}", EXIT_ERROR) from None
+        finally:
+            if quiet:
+                from chapterkit._entry import install
+
+                install()
+
+
+def _command_signals() -> bool:
+    """Under the console entry's quiet start-up handlers, make SIGINT and SIGTERM raise
+    KeyboardInterrupt in the command (its cleanup needs it); True when it did, so the
+    quiet ones come back after. Elsewhere (the library, CliRunner) signals are left alone."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    from chapterkit._entry import quit_now
+
+    if signal.getsignal(signal.SIGINT) is not quit_now:
+        return False
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    return True
 
 
 def _load(source: str, from_format: str | None, options):
@@ -71,10 +94,10 @@ def _load(source: str, from_format: str | None, options):
         # The refusal itself is the error line; the rest say what else was skipped.
         for diagnostic in exc.diagnostics:
             if not (diagnostic.severity == "error" and diagnostic.message in exc.reason):
-                click.echo(f"{source}: {diagnostic}", err=True)
+                click.echo(f"{shown_name(source)}: {diagnostic}", err=True)
         raise
     for diagnostic in result.diagnostics:
-        click.echo(f"{source}: {diagnostic}", err=True)
+        click.echo(f"{shown_name(source)}: {diagnostic}", err=True)
     return result.chapters
 
 
@@ -216,21 +239,34 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
 @to_option(help_text="Export through a chapter format (e.g. youtube)")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 def show(media, reader, to_format, ffmpeg_path):
-    """Show the chapters of MEDIA as each reader sees them."""
-    from chapterkit import containers, reports
-    from chapterkit.errors import ChapterMismatchError
+    """Show the chapters of MEDIA as each reader sees them.
 
-    results = containers.read(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
+    Every reader runs; one that fails is a warning when another found chapters.
+    --to exports the first reader, in the container's order (quicktime, nero,
+    libav; matroska, libav; id3, libav; vorbis, libav), that found chapters.
+    """
+    from chapterkit import containers, formats, reports
+    from chapterkit.errors import ChapterMismatchError, MediaError
+
     if to_format:
-        first = results[0]
-        if not len(first.chapters):
-            raise ChapterMismatchError(f"no chapters (reader {first.reader})", path=media)
-        if any(other.chapters != first.chapters for other in results[1:]):
-            click.echo(f"chapterkit: note: readers disagree; exported what {first.reader} sees "
+        formats.get_format(to_format)  # fail on a bad name before reading anything
+    results = containers.read_each(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
+    chosen = containers.best(results)
+    failed = [result for result in results if result.error is not None]
+    if failed and len(failed) == len(results):  # no reader reads it: one line, as for non-media
+        raise MediaError(failed[0].error or "unreadable")
+    if to_format:
+        for result in results:
+            for problem in ((result.error,) if result.error else result.problems):
+                click.echo(f"chapterkit: warning: {result.reader}: {problem}", err=True)
+        if chosen is None:
+            raise ChapterMismatchError(f"no chapters (readers {', '.join(r.reader for r in results)})", path=media)
+        if any(other.chapters != chosen.chapters for other in results if other.error is None):
+            click.echo(f"chapterkit: note: readers disagree; exported what {chosen.reader} sees "
                        "(--reader picks another)", err=True)
-        _emit(_render(first.chapters, to_format), None)
+        _emit(_render(chosen.chapters, to_format), None)
     else:
-        _emit(reports.render_show(results), None)
+        _emit(reports.render_show_all(results), None)
 
 
 @cli.command()
@@ -351,8 +387,10 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def main() -> None:
-    """Console entry point: run the CLI, with SIGTERM treated like Ctrl-C (temp files removed)."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    """Run the CLI: Ctrl-C and SIGTERM end quietly with 130, and in a command remove its temp files."""
+    from chapterkit._entry import install
+
+    install()
     cli(prog_name="chapterkit")
 
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 
 from chapterkit import containers
-from chapterkit.errors import ChapterkitError, ChapterMismatchError, UsageError
+from chapterkit import tempfiles
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, ChapterMismatchError, MediaError, UsageError
 from chapterkit.model import NS_PER_MS, ChapterList, cut_utf8
 from chapterkit.timecode import format_clock
 
@@ -184,6 +184,8 @@ def _embed_by_rewriting(source: str, target: str, container: str, chapters: Chap
         warnings += ffmpeg_warnings + list(streams.warnings)
 
     temp = _temp_beside(target)
+    tempfiles.sweep(os.path.dirname(os.path.abspath(target)))  # leftovers of killed runs
+    tempfiles.sweep_scratch()
     try:
         if remux:
             method = "remux"
@@ -195,8 +197,10 @@ def _embed_by_rewriting(source: str, target: str, container: str, chapters: Chap
         verified_by = _verify(temp, planned, container, binary) if verify else ()
         # The copy takes its input's mode (mkstemp made it 0600); the owner only in place.
         _finish(temp, target, keep_mode_of=source, keep_owner=in_place)
-    except BaseException:
+    except BaseException as exc:
         _remove(temp)
+        if isinstance(exc, ChapterkitError):
+            _name_the_output(exc, temp, target)
         raise
     return EmbedResult(source, target, container, method, planned, tuple(warnings), verified_by)
 
@@ -317,13 +321,18 @@ def _muxer_for(target: str, container: str) -> str:
 
 def _temp_beside(target: str) -> str:
     folder = os.path.dirname(os.path.abspath(target))
-    suffix = os.path.splitext(target)[1]
     try:
-        handle, temp = tempfile.mkstemp(prefix=".chapterkit-", suffix=suffix, dir=folder)
+        return tempfiles.create_beside(target)
     except OSError as exc:
         raise ChapterkitError(exc.strerror or str(exc), path=folder, verb="creating a temporary file in") from None
-    os.close(handle)
-    return temp
+
+
+def _name_the_output(exc: ChapterkitError, temp: str, target: str) -> None:
+    """Errors name the output being written, never the temporary file, which is gone by now."""
+    if exc.path == temp:
+        exc.path = target
+    if temp in exc.reason:
+        exc.reason = exc.reason.replace(temp, target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,7 +476,7 @@ def _write_with_ffmpeg(binary, source, temp, chapters, container, target, stream
     from chapterkit import muxer
     from chapterkit.formats import ffmetadata
 
-    with tempfile.TemporaryDirectory(prefix="chapterkit-") as scratch:
+    with tempfiles.scratch_folder() as scratch:
         meta = os.path.join(scratch, "chapters.ffmeta")
         with open(meta, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(ffmetadata.render(chapters.with_title(None)))
@@ -510,8 +519,10 @@ def _verify(temp: str, planned: ChapterList, container: str, binary) -> tuple[st
     # QuickTime track with -movie_timescale 1000), so more drift than that is a fault.
     report = verify_file(temp, planned, tolerance_ns=NS_PER_MS, ffmpeg=binary)
     if not report.ok:
-        raise ChapterMismatchError(f"chapters read back do not match: {report.headline()}; "
-                                   "the input was left untouched", path=temp, verb="verifying")
+        # A reader that cannot read the new file at all is an I/O fault (2), not drift (1).
+        error = MediaError if report.exit_code == EXIT_ERROR else ChapterMismatchError
+        raise error(f"chapters read back do not match: {report.headline()}; "
+                    "the input was left untouched", path=temp, verb="verifying")
     return tuple(reader.reader for reader in report.readers)
 
 

@@ -25,6 +25,7 @@ leaves the input byte-identical.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from dataclasses import dataclass, replace
@@ -92,6 +93,12 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
                 raise ChapterkitError(f"cannot edit in place: {exc.reason}", path=source,
                                       verb="embedding chapters into") from None
             fallback = (f"not edited in place ({exc.reason}); remuxed instead",)
+        except ReadBackMismatch as exc:
+            # The edit was rolled back (in place) or its copy removed: the input is as it was.
+            # A layout the editor misjudged (e.g. a damaged chpl it kept) is FFmpeg's to rebuild.
+            if method is not None:
+                raise
+            fallback = (f"the edited file did not read back as the list ({exc.reason}); remuxed instead",)
     result = _embed_by_rewriting(source, target, container, chapters, in_place, title, verify, ffmpeg, fsize_limit)
     return replace(result, warnings=fallback + result.warnings)
 
@@ -105,7 +112,10 @@ def _embed_by_editing(source: str, target: str, container: str, chapters: Chapte
     from chapterkit.inplace import CannotEditInPlace
 
     if not in_place:
-        _muxer_for(target, container)  # the output keeps the input's container
+        wanted = _muxer_for(target, container)
+        if wanted != MUXERS.get(os.path.splitext(source)[1].lower(), wanted):
+            # .mp4 -> .m4a asks for FFmpeg's ipod muxer (brand, what it may hold): a copy keeps the input's.
+            raise CannotEditInPlace("the output's extension asks for another brand of the container")
         if container == "matroska" and (os.path.splitext(target)[1].lower() == ".webm") != (
                 _doc_type(source) == "webm"):
             raise CannotEditInPlace("the output's extension asks for the other of Matroska and WebM")
@@ -125,11 +135,24 @@ def _embed_by_editing(source: str, target: str, container: str, chapters: Chapte
             _finish(temp, target, keep_mode_of=source, keep_owner=in_place)
         except OSError as exc:
             _remove(temp)
-            raise ChapterkitError(exc.strerror or str(exc), path=target, verb="writing") from None
-        except BaseException:
+            raise ChapterkitError(os_reason(exc), path=target, verb="writing") from None
+        except BaseException as exc:
             _remove(temp)
+            if isinstance(exc, ChapterkitError):
+                _name_the_output(exc, temp, target)
             raise
     return EmbedResult(source, target, container, how, planned, tuple(warnings) + edited, verified_by)
+
+
+class ReadBackMismatch(ChapterMismatchError):
+    """An edited file's readers disagree with the list it was edited to hold."""
+
+
+def os_reason(exc: OSError) -> str:
+    """An OS error's reason as a user reads it; a full disk says so in words."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full (No space left on device)"
+    return exc.strerror or str(exc)
 
 
 def _doc_type(source: str) -> str:
@@ -156,8 +179,8 @@ def _checker(planned: ChapterList, container: str, ffmpeg: str | None, in_place:
     def check(path: str) -> tuple[str, ...]:
         report = verify_file(path, planned, readers=readers, tolerance_ns=NS_PER_MS, ffmpeg=binary)
         if not report.ok:
-            raise ChapterMismatchError(f"chapters read back do not match: {report.headline()}; {undone}",
-                                       path=path, verb="verifying")
+            raise ReadBackMismatch(f"chapters read back do not match: {report.headline()}; {undone}",
+                                   path=path, verb="verifying")
         return tuple(reader.reader for reader in report.readers)
     return check
 

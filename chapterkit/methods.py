@@ -216,7 +216,9 @@ def edit(path: str, container: str, chapters: ChapterList, *, title: str | None,
             _best_effort(fd, undo)
             raise
     except OSError as exc:
-        raise ChapterkitError(exc.strerror or str(exc), path=path, verb="editing") from None
+        reason = "the disk is full (No space left on device)" if exc.errno == errno.ENOSPC else \
+            exc.strerror or str(exc)
+        raise ChapterkitError(reason, path=path, verb="editing") from None
     finally:
         os.close(fd)
 

@@ -224,7 +224,7 @@ def test_warnings_go_to_stderr_and_the_summary_to_stdout(tmp_path, clips):
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
         "chapterkit: warning: chapter 1 title cut to 255 bytes (the MP4 chpl limit)"]
-    assert done.stdout == (f"{tmp_path / 'out.mp4'}: 2 chapters embedded (mp4, remux; "
+    assert done.stdout == (f"{tmp_path / 'out.mp4'}: 2 chapters embedded (mp4, copy; "
                            "verified by quicktime, nero, libav)\n")
 
 

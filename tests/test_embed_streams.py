@@ -250,7 +250,7 @@ def test_video_and_timecode_only_mov_with_ffmpeg_5_warns_for_apple(tmp_path, vid
     """FFmpeg 5.1 gives the video track's one tref slot to tmcd; in MOV only the copied,
     disabled timecode track then points at the chapter track, which Apple players ignore."""
     out = str(tmp_path / "out.mov")
-    result = embed(video_and_timecode["mov"], CHAPTERS, output=out, ffmpeg=ffmpeg_for("debian"))
+    result = embed(video_and_timecode["mov"], CHAPTERS, output=out, ffmpeg=ffmpeg_for("debian"), method="remux")
     assert [w for w in result.warnings if "Apple players will not show the chapters" in w], result.warnings
     assert referrers(out) == [("tmcd", False)]
     (quicktime,) = containers.read(out, ["quicktime"])
@@ -263,7 +263,7 @@ def test_video_and_timecode_only_mp4_with_ffmpeg_5_is_refused(tmp_path, video_an
     source = video_and_timecode["mp4"]
     before = open(source, "rb").read()
     with pytest.raises(FFmpegError, match="no track points at the chapter track.*FFmpeg 5\\.1.*--ffmpeg"):
-        embed(source, CHAPTERS, output=str(tmp_path / "out.mp4"), ffmpeg=ffmpeg_for("debian"))
+        embed(source, CHAPTERS, output=str(tmp_path / "out.mp4"), ffmpeg=ffmpeg_for("debian"), method="remux")
     assert open(source, "rb").read() == before and list(tmp_path.iterdir()) == []
 
 
@@ -272,7 +272,7 @@ def test_an_old_ffmpeg_found_on_path_gives_way_to_the_bundled_one(tmp_path, vide
                                                                   container):
     on_path(tmp_path, monkeypatch)
     out = str(tmp_path / f"out.{container}")
-    result = embed(video_and_timecode[container], CHAPTERS, output=out)
+    result = embed(video_and_timecode[container], CHAPTERS, output=out, method="remux")
     assert any(w.startswith("used the bundled FFmpeg 9") for w in result.warnings), result.warnings
     assert ("vide", True) in referrers(out)
 
@@ -319,6 +319,6 @@ def test_a_timecode_track_of_no_video_is_a_warning_for_mp4(tmp_path):
                "-map", "1", "-t", "3", "-c:v:0", "libx264", "-preset", "ultrafast", "-c:v:1", "png",
                "-disposition:v:1", "attached_pic", "-timecode", "01:00:00:00", clip)
     assert sum(s.tag == "tmcd" for s in muxer.probe(clip).streams) == 2
-    result = embed(clip, CHAPTERS, output=str(folder / "out.mp4"), ffmpeg=ffmpeg_for("bundled"))
+    result = embed(clip, CHAPTERS, output=str(folder / "out.mp4"), ffmpeg=ffmpeg_for("bundled"), method="remux")
     assert "1 of the input's 2 timecode tracks belong to no video track" in " ".join(result.warnings)
     assert sum(s.tag == "tmcd" for s in muxer.probe(str(folder / "out.mp4")).streams) == 1

@@ -77,7 +77,7 @@ def test_embed_errors_name_the_output_not_the_temporary_file(tmp_path):
     clip = make_media.make_clip(str(tmp_path / "clip.mkv"), "mkv", seconds=3, ffmpeg=bundled_ffmpeg())
     out = str(tmp_path / "out.mkv")
     with pytest.raises(ChapterkitError) as caught:
-        embed(clip, THREE, output=out, ffmpeg=bundled_ffmpeg(), fsize_limit=4096)
+        embed(clip, THREE, output=out, ffmpeg=bundled_ffmpeg(), fsize_limit=4096, method="remux")
     assert ".chapterkit-" not in str(caught.value)
     assert out in str(caught.value) or clip in str(caught.value)
 
@@ -106,8 +106,13 @@ def test_a_full_disk_on_mkv_is_reported_as_a_full_disk(tmp_path, build):
         source = tmp_path / "ch.txt"
         source.write_text(SOURCE)
         out = os.path.join(mount, "out.mkv")
-        done = cli("embed", clip, "--chapters", str(source), "-o", out, env={"CHAPTERKIT_FFMPEG": ffmpeg})
-        assert done.returncode == 2, done.stderr
+        for method in ("remux", "copy"):  # FFmpeg's trailer write, and the in-kernel copy
+            done = cli("embed", clip, "--chapters", str(source), "-o", out, "--method", method,
+                       env={"CHAPTERKIT_FFMPEG": ffmpeg})
+            assert done.returncode == 2, done.stderr
+            line = one_line_error(done)
+            assert "disk is full" in line and ".chapterkit-" not in line
+            assert sorted(os.listdir(mount)) == ["filler"]
         line = one_line_error(done)
         assert "disk is full" in line and ".chapterkit-" not in line
         assert sorted(os.listdir(mount)) == ["filler"]

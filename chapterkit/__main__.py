@@ -1,4 +1,4 @@
-"""Allow ``python -m chapterkit``."""
-from chapterkit.cli import main
+"""Allow ``python -m chapterkit``; the entry module quiets Ctrl-C before anything else loads."""
+from chapterkit._entry import main
 
 main()

@@ -22,7 +22,7 @@ import click
 
 from chapterkit import __version__
 from chapterkit.cli_options import chapter_source_options, edit_options, to_option
-from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, UsageError, shown_name
 
 EXIT_INTERRUPTED = 130
 
@@ -40,6 +40,7 @@ class _Failure(click.ClickException):
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
+        quiet = _command_signals()  # KeyboardInterrupt while a command runs: it cleans up
         try:
             return super().invoke(ctx)
         except ChapterkitError as exc:
@@ -58,6 +59,28 @@ class _Group(click.Group):
                 raise
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise _Failure(f"internal error ({type(exc).__name__}): {reason}", EXIT_ERROR) from None
+        finally:
+            if quiet:
+                from chapterkit._entry import install
+
+                install()
+
+
+def _command_signals() -> bool:
+    """Under the console entry's quiet start-up handlers, make SIGINT and SIGTERM raise
+    KeyboardInterrupt in the command (its cleanup needs it); True when it did, so the
+    quiet ones come back after. Elsewhere (the library, CliRunner) signals are left alone."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    from chapterkit._entry import quit_now
+
+    if signal.getsignal(signal.SIGINT) is not quit_now:
+        return False
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    return True
 
 
 def _load(source: str, from_format: str | None, options):
@@ -71,10 +94,10 @@ def _load(source: str, from_format: str | None, options):
         # The refusal itself is the error line; the rest say what else was skipped.
         for diagnostic in exc.diagnostics:
             if not (diagnostic.severity == "error" and diagnostic.message in exc.reason):
-                click.echo(f"{source}: {diagnostic}", err=True)
+                click.echo(f"{shown_name(source)}: {diagnostic}", err=True)
         raise
     for diagnostic in result.diagnostics:
-        click.echo(f"{source}: {diagnostic}", err=True)
+        click.echo(f"{shown_name(source)}: {diagnostic}", err=True)
     return result.chapters
 
 
@@ -165,9 +188,10 @@ def _render(chapters, to_format: str) -> str:
 @click.option("--strict", is_flag=True, help="Several files: warnings are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Several files: only the problems and the verdict line.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
+@click.option("--keyframes", is_flag=True, help="Also show how far before each start a chapter seek lands.")
 @click.pass_context
 def verify(ctx, media, source, from_format, options, tolerance, readers, report_format, report_file, legacy_output,
-           strict, quiet, ffmpeg_path):
+           strict, quiet, ffmpeg_path, keyframes):
     """Check that each MEDIA carries the chapters of its source; exit 1 on any drift."""
     from chapterkit import reports
     from chapterkit.verify import parse_tolerance, verify_file
@@ -175,6 +199,8 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
     if legacy_output:
         click.echo("chapterkit: warning: verify -o is deprecated; use --report-file", err=True)
         report_file = report_file or legacy_output
+    if keyframes and (report_format not in ("text", "json") or len(media) > 1):
+        raise UsageError("--keyframes works on one file with --report text or json")
     many = (media, source, from_format, tolerance, readers, report_format, options.lenient, report_file,
             strict, quiet, ffmpeg_path)
     if len(media) > 1 or source is None:
@@ -194,9 +220,14 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
         from chapterkit.cli_batch import verify_many
 
         ctx.exit(verify_many(*many))
-    _emit(reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
-                         and not os.environ.get("NO_COLOR"),
-                         summary_path=os.environ.get("GITHUB_STEP_SUMMARY")), report_file)
+    text = reports.render(report, report_format, color=report_file is None and sys.stdout.isatty()
+                          and not os.environ.get("NO_COLOR"),
+                          summary_path=os.environ.get("GITHUB_STEP_SUMMARY"))
+    if keyframes:
+        from chapterkit.players import add_keyframes
+
+        text = add_keyframes(text, report_format, media[0], expected)
+    _emit(text, report_file)
     if report_file or report_format != "text":  # the text report on stdout ends with it already
         click.echo(f"chapterkit: {reports.verdict(report)}", err=True)
     ctx.exit(report.exit_code)
@@ -208,21 +239,34 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
 @to_option(help_text="Export through a chapter format (e.g. youtube)")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the libav reader.")
 def show(media, reader, to_format, ffmpeg_path):
-    """Show the chapters of MEDIA as each reader sees them."""
-    from chapterkit import containers, reports
-    from chapterkit.errors import ChapterMismatchError
+    """Show the chapters of MEDIA as each reader sees them.
 
-    results = containers.read(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
+    Every reader runs; one that fails is a warning when another found chapters.
+    --to exports the first reader, in the container's order (quicktime, nero,
+    libav; matroska, libav; id3, libav; vorbis, libav), that found chapters.
+    """
+    from chapterkit import containers, formats, reports
+    from chapterkit.errors import ChapterMismatchError, MediaError
+
     if to_format:
-        first = results[0]
-        if not len(first.chapters):
-            raise ChapterMismatchError(f"no chapters (reader {first.reader})", path=media)
-        if any(other.chapters != first.chapters for other in results[1:]):
-            click.echo(f"chapterkit: note: readers disagree; exported what {first.reader} sees "
+        formats.get_format(to_format)  # fail on a bad name before reading anything
+    results = containers.read_each(media, [reader] if reader else None, ffmpeg=ffmpeg_path)
+    chosen = containers.best(results)
+    failed = [result for result in results if result.error is not None]
+    if failed and len(failed) == len(results):  # no reader reads it: one line, as for non-media
+        raise MediaError(failed[0].error or "unreadable")
+    if to_format:
+        for result in results:
+            for problem in ((result.error,) if result.error else result.problems):
+                click.echo(f"chapterkit: warning: {result.reader}: {problem}", err=True)
+        if chosen is None:
+            raise ChapterMismatchError(f"no chapters (readers {', '.join(r.reader for r in results)})", path=media)
+        if any(other.chapters != chosen.chapters for other in results if other.error is None):
+            click.echo(f"chapterkit: note: readers disagree; exported what {chosen.reader} sees "
                        "(--reader picks another)", err=True)
-        _emit(_render(first.chapters, to_format), None)
+        _emit(_render(chosen.chapters, to_format), None)
     else:
-        _emit(reports.render_show(results), None)
+        _emit(reports.render_show_all(results), None)
 
 
 @cli.command()
@@ -232,12 +276,21 @@ def show(media, reader, to_format, ffmpeg_path):
 @chapter_source_options
 @click.option("-o", "--output", type=click.Path(), help="Write the chaptered file here.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-@click.option("--in-place", is_flag=True, help="Replace MEDIA atomically.")
+@click.option("--in-place", is_flag=True, help="Edit MEDIA itself (crash-safe; remuxed and replaced atomically "
+              "where it cannot be edited).")
 @click.option("--keep-title", is_flag=True, help="Keep the file's title (the default).")
 @click.option("--title", help="Set the file's title.")
 @click.option("--no-verify", is_flag=True, help="Skip reading the result back.")
 @click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary to use.")
-def embed(media, source, from_format, options, output, force, in_place, keep_title, title, no_verify, ffmpeg_path):
+@click.option("--method", type=click.Choice(["in-place", "clone", "copy", "remux"]),
+              help="Force how the file is written (default: the fastest safe one).")
+@click.option("--keep-faststart", is_flag=True,
+              help="MP4 with moov before the media: remux rather than move moov to the end.")
+@click.option("--sidecars", help="Also write sidecars next to the output: webvtt,ffmetadata,json,youtube.")
+@click.option("--snap", type=click.Choice(["keyframes", "scenes"]), help="Move starts onto keyframes or scene cuts.")
+@click.option("--snap-window", default="2s", show_default=True, help="How far --snap may move a start.")
+def embed(media, source, from_format, options, output, force, in_place, keep_title, title, no_verify, ffmpeg_path,
+          method, keep_faststart, sidecars, snap, snap_window):
     """Write the chapters of a source into MEDIA (stream copy, nothing else changes)."""
     from chapterkit.embed import embed as embed_chapters
     from chapterkit.errors import UsageError as Usage
@@ -248,12 +301,62 @@ def embed(media, source, from_format, options, output, force, in_place, keep_tit
         _refuse_existing(output, force)
     if keep_title and title is not None:
         raise Usage("--keep-title and --title exclude each other")
+    from chapterkit.sidecars import parse_kinds, write_sidecars
+
+    kinds = parse_kinds(sidecars)
     chapters = _load(source, from_format, options)
+    if snap:
+        from chapterkit.snap import snap as snap_starts
+        from chapterkit.verify import parse_tolerance
+
+        chapters, notes = snap_starts(media, chapters, snap, window_ns=parse_tolerance(snap_window), ffmpeg=ffmpeg_path)
+        for note in notes:
+            click.echo(f"chapterkit: snap: {note}", err=True)
     result = embed_chapters(media, chapters, output=output, in_place=in_place, title=title,
-                            verify=not no_verify, ffmpeg=ffmpeg_path)
+                            verify=not no_verify, ffmpeg=ffmpeg_path,
+                            method=None if method is None else method.replace("-", " "),
+                            keep_faststart=keep_faststart)
     for warning in result.warnings:
         click.echo(f"chapterkit: warning: {warning}", err=True)
     click.echo(result.summary())
+    for path in write_sidecars(result.output, result.chapters, kinds):
+        click.echo(f"{path}: sidecar written")
+
+
+@cli.command()
+@click.argument("media", type=click.Path())
+@click.option("--chapters", "source", type=click.Path(allow_dash=True),
+              help="The chapter source to compare with (default: the file's own list).")
+@chapter_source_options
+@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the FFmpeg family.")
+@click.pass_context
+def players(ctx, media, source, from_format, options, report_format, ffmpeg_path):
+    """Which chapters each player family (Apple, VLC, mpv/FFmpeg, browsers...) shows for MEDIA."""
+    from chapterkit import players as families
+
+    expected = _load(source, from_format, options) if source else None
+    report = families.check_players(media, expected, ffmpeg=ffmpeg_path, source_name=source)
+    click.echo(families.render_json(report) if report_format == "json" else families.render_text(report), nl=False)
+    ctx.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("media", type=click.Path())
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False),
+              help="Folder for the page and the sidecar (default: the media's folder).")
+@click.option("--chapters", "source", type=click.Path(allow_dash=True),
+              help="Chapter source to show (default: the file's own chapters).")
+@chapter_source_options
+@click.option("--ffmpeg", "ffmpeg_path", help="FFmpeg binary for the thumbnails.")
+def web(media, out_dir, source, from_format, options, ffmpeg_path):
+    """Write a WebVTT chapters sidecar and an HTML preview page (works from file://)."""
+    from chapterkit import web as pages
+
+    chapters = _load(source, from_format, options) if source else None
+    result = pages.build(media, out_dir, chapters=chapters, ffmpeg=ffmpeg_path)
+    click.echo(f"{result.page}: {len(result.chapters)} chapters, {result.thumbnails} thumbnails; "
+               f"sidecar {result.sidecar}")
 
 
 @cli.command()
@@ -284,8 +387,10 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def main() -> None:
-    """Console entry point: run the CLI, with SIGTERM treated like Ctrl-C (temp files removed)."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    """Run the CLI: Ctrl-C and SIGTERM end quietly with 130, and in a command remove its temp files."""
+    from chapterkit._entry import install
+
+    install()
     cli(prog_name="chapterkit")
 
 

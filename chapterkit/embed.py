@@ -25,13 +25,14 @@ leaves the input byte-identical.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 
 from chapterkit import containers
-from chapterkit.errors import ChapterkitError, ChapterMismatchError, UsageError
+from chapterkit import tempfiles
+from chapterkit.errors import EXIT_ERROR, ChapterkitError, ChapterMismatchError, MediaError, UsageError
 from chapterkit.model import NS_PER_MS, ChapterList, cut_utf8
 from chapterkit.timecode import format_clock
 
@@ -50,7 +51,7 @@ class EmbedResult:
     source: str
     output: str
     container: str
-    method: str                       # "ffmpeg" or "mutagen"
+    method: str                       # "in place", "clone", "copy" or "remux" (chapterkit.methods)
     chapters: ChapterList
     warnings: tuple[str, ...] = ()
     verified_by: tuple[str, ...] = ()
@@ -62,19 +63,133 @@ class EmbedResult:
 
 def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str | os.PathLike[str] | None = None,
           in_place: bool = False, title: str | None = None, verify: bool = True,
-          ffmpeg: str | None = None, fsize_limit: int | None = None) -> EmbedResult:
+          ffmpeg: str | None = None, fsize_limit: int | None = None, method: str | None = None,
+          keep_faststart: bool = False) -> EmbedResult:
     """Write ``chapters`` into a copy of ``media`` at ``output`` (or over it with ``in_place``).
 
+    ``keep_faststart`` takes the remux path for an MP4 whose ``moov`` sits before its
+    media data, which an in-place edit would move to the end. ``method`` forces one of ``methods.METHODS`` ("in place", "clone", "copy", "remux");
+    by default the fastest safe one is chosen (:mod:`chapterkit.methods`) and an
+    in-place edit the file's layout refuses falls back to the remux, with a warning.
     Raises :class:`ChapterMismatchError` (exit 1) for chapters at or past the media's
     end and for a read-back that does not match; :class:`MediaError`,
     :class:`UnsupportedContainerError` or :class:`FFmpegError` (exit 2) otherwise.
     ``fsize_limit`` caps the FFmpeg child's file size (RLIMIT_FSIZE), for disk-full tests.
     """
-    from chapterkit import muxer
+    from chapterkit import methods
+    from chapterkit.inplace import CannotEditInPlace
 
     source = os.fspath(media)
     target = _target(source, output, in_place)
     container = containers.sniff(source)
+    how = methods.choose(container, method, in_place=in_place, source=source, target=target)
+    fallback: tuple[str, ...] = ()
+    if how != methods.REMUX and container in ("mp4", "matroska"):
+        try:
+            return _embed_by_editing(source, target, container, chapters, how, in_place, title, verify, ffmpeg,
+                                     keep_faststart)
+        except CannotEditInPlace as exc:
+            if method is not None:
+                raise ChapterkitError(f"cannot edit in place: {exc.reason}", path=source,
+                                      verb="embedding chapters into") from None
+            fallback = (f"not edited in place ({exc.reason}); remuxed instead",)
+        except ReadBackMismatch as exc:
+            # The edit was rolled back (in place) or its copy removed: the input is as it was.
+            # A layout the editor misjudged (e.g. a damaged chpl it kept) is FFmpeg's to rebuild.
+            if method is not None:
+                raise
+            fallback = (f"the edited file did not read back as the list ({exc.reason}); remuxed instead",)
+    result = _embed_by_rewriting(source, target, container, chapters, in_place, title, verify, ffmpeg, fsize_limit)
+    return replace(result, warnings=fallback + result.warnings)
+
+
+def _embed_by_editing(source: str, target: str, container: str, chapters: ChapterList, how: str,
+                      in_place: bool, title: str | None, verify: bool, ffmpeg: str | None,
+                      keep_faststart: bool = False) -> EmbedResult:
+    """In place, or on a clone or copy edited in place and renamed into place once verified."""
+    from chapterkit import methods
+
+    from chapterkit.inplace import CannotEditInPlace
+
+    if not in_place:
+        wanted = _muxer_for(target, container)
+        if wanted != MUXERS.get(os.path.splitext(source)[1].lower(), wanted):
+            # .mp4 -> .m4a asks for FFmpeg's ipod muxer (brand, what it may hold): a copy keeps the input's.
+            raise CannotEditInPlace("the output's extension asks for another brand of the container")
+        if container == "matroska" and (os.path.splitext(target)[1].lower() == ".webm") != (
+                _doc_type(source) == "webm"):
+            raise CannotEditInPlace("the output's extension asks for the other of Matroska and WebM")
+    planned, warnings = plan(chapters, container, _exact_duration(source, container, None), path=source)
+    if title is not None:
+        planned = planned.with_title(title)
+    check = _checker(planned, container, ffmpeg, in_place) if verify else None
+    if how == methods.IN_PLACE:
+        verified_by, edited = methods.edit(target, container, planned, title=title, verify=check,
+                                           keep_faststart=keep_faststart)
+    else:
+        temp = _temp_beside(target)
+        try:
+            methods.duplicate(source, temp, how)
+            verified_by, edited = methods.edit(temp, container, planned, title=title, verify=check, locked=False,
+                                               keep_faststart=keep_faststart)
+            _finish(temp, target, keep_mode_of=source, keep_owner=in_place)
+        except OSError as exc:
+            _remove(temp)
+            raise ChapterkitError(os_reason(exc), path=target, verb="writing") from None
+        except BaseException as exc:
+            _remove(temp)
+            if isinstance(exc, ChapterkitError):
+                _name_the_output(exc, temp, target)
+            raise
+    return EmbedResult(source, target, container, how, planned, tuple(warnings) + edited, verified_by)
+
+
+class ReadBackMismatch(ChapterMismatchError):
+    """An edited file's readers disagree with the list it was edited to hold."""
+
+
+def os_reason(exc: OSError) -> str:
+    """An OS error's reason as a user reads it; a full disk says so in words."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full (No space left on device)"
+    return exc.strerror or str(exc)
+
+
+def _doc_type(source: str) -> str:
+    from chapterkit.containers.matroska import read_editions
+
+    return read_editions(source).doc_type
+
+
+def _checker(planned: ChapterList, container: str, ffmpeg: str | None, in_place: bool):
+    """Verify with every reader; with no FFmpeg anywhere, with the container's own readers
+    (an FFmpeg the user named that does not work is still an error)."""
+    from chapterkit import muxer
+    from chapterkit.verify import verify_file
+
+    try:
+        binary, readers = muxer.find_ffmpeg(ffmpeg), None
+    except ChapterkitError:
+        if ffmpeg is not None or os.environ.get("CHAPTERKIT_FFMPEG"):
+            raise
+        binary, readers = None, [r for r in containers.readers_for(container) if r != "libav"]
+    undone = "the edit was rolled back, so the input was left untouched" if in_place else \
+        "the input was left untouched"
+
+    def check(path: str) -> tuple[str, ...]:
+        report = verify_file(path, planned, readers=readers, tolerance_ns=NS_PER_MS, ffmpeg=binary)
+        if not report.ok:
+            raise ReadBackMismatch(f"chapters read back do not match: {report.headline()}; {undone}",
+                                   path=path, verb="verifying")
+        return tuple(reader.reader for reader in report.readers)
+    return check
+
+
+def _embed_by_rewriting(source: str, target: str, container: str, chapters: ChapterList, in_place: bool,
+                        title: str | None, verify: bool, ffmpeg: str | None, fsize_limit: int | None) -> EmbedResult:
+    """The remux (FFmpeg) or mutagen-copy path: a new file renamed over the target."""
+    from chapterkit import muxer
+
     remux = container in ("mp4", "matroska")
     if remux:
         _muxer_for(target, container)  # refuse an output extension FFmpeg cannot write here
@@ -92,19 +207,23 @@ def embed(media: str | os.PathLike[str], chapters: ChapterList, *, output: str |
         warnings += ffmpeg_warnings + list(streams.warnings)
 
     temp = _temp_beside(target)
+    tempfiles.sweep(os.path.dirname(os.path.abspath(target)))  # leftovers of killed runs
+    tempfiles.sweep_scratch()
     try:
         if remux:
-            method = "ffmpeg"
+            method = "remux"
             binary, written = _remux(binary, source, temp, planned, container, target, streams, title, fsize_limit)
             warnings += written
         else:
-            method = "mutagen"
+            method = "copy"
             warnings += _write_with_mutagen(source, temp, planned, container, title)
         verified_by = _verify(temp, planned, container, binary) if verify else ()
         # The copy takes its input's mode (mkstemp made it 0600); the owner only in place.
         _finish(temp, target, keep_mode_of=source, keep_owner=in_place)
-    except BaseException:
+    except BaseException as exc:
         _remove(temp)
+        if isinstance(exc, ChapterkitError):
+            _name_the_output(exc, temp, target)
         raise
     return EmbedResult(source, target, container, method, planned, tuple(warnings), verified_by)
 
@@ -225,13 +344,18 @@ def _muxer_for(target: str, container: str) -> str:
 
 def _temp_beside(target: str) -> str:
     folder = os.path.dirname(os.path.abspath(target))
-    suffix = os.path.splitext(target)[1]
     try:
-        handle, temp = tempfile.mkstemp(prefix=".chapterkit-", suffix=suffix, dir=folder)
+        return tempfiles.create_beside(target)
     except OSError as exc:
         raise ChapterkitError(exc.strerror or str(exc), path=folder, verb="creating a temporary file in") from None
-    os.close(handle)
-    return temp
+
+
+def _name_the_output(exc: ChapterkitError, temp: str, target: str) -> None:
+    """Errors name the output being written, never the temporary file, which is gone by now."""
+    if exc.path == temp:
+        exc.path = target
+    if temp in exc.reason:
+        exc.reason = exc.reason.replace(temp, target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +499,7 @@ def _write_with_ffmpeg(binary, source, temp, chapters, container, target, stream
     from chapterkit import muxer
     from chapterkit.formats import ffmetadata
 
-    with tempfile.TemporaryDirectory(prefix="chapterkit-") as scratch:
+    with tempfiles.scratch_folder() as scratch:
         meta = os.path.join(scratch, "chapters.ffmeta")
         with open(meta, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(ffmetadata.render(chapters.with_title(None)))
@@ -418,8 +542,10 @@ def _verify(temp: str, planned: ChapterList, container: str, binary) -> tuple[st
     # QuickTime track with -movie_timescale 1000), so more drift than that is a fault.
     report = verify_file(temp, planned, tolerance_ns=NS_PER_MS, ffmpeg=binary)
     if not report.ok:
-        raise ChapterMismatchError(f"chapters read back do not match: {report.headline()}; "
-                                   "the input was left untouched", path=temp, verb="verifying")
+        # A reader that cannot read the new file at all is an I/O fault (2), not drift (1).
+        error = MediaError if report.exit_code == EXIT_ERROR else ChapterMismatchError
+        raise error(f"chapters read back do not match: {report.headline()}; "
+                    "the input was left untouched", path=temp, verb="verifying")
     return tuple(reader.reader for reader in report.readers)
 
 
@@ -495,6 +621,9 @@ def doctor_report(ffmpeg: str | None = None) -> str:
     lines.append("  mp3: mutagen, ID3v2.3 CHAP/CTOC in place on a copy; verified by id3, libav")
     lines.append("  ogg, opus, flac: mutagen, CHAPTERnnn comments on a copy; verified by vorbis, libav")
     lines.append(f"  anything else: refused (chapters need {containers.SUPPORTED})")
+    from chapterkit.methods import doctor_lines
+
+    lines += doctor_lines()
     return "\n".join(lines)
 
 

@@ -23,6 +23,27 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 
+def shown_name(name: str) -> str:
+    """A file name as messages print it: one line, and printable in any locale.
+
+    Control characters (a newline in a name would split the message) become
+    ``\\n``-style escapes, and bytes that are not UTF-8 (which Python keeps as
+    lone surrogates, PEP 383) become ``\\xff``, as ``ls -b`` shows them.
+    """
+    if name.isprintable() and name.isascii():
+        return name
+    out = []
+    for char in name:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF or not char.isprintable():
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 class ChapterkitError(Exception):
     """Root of every error chapterkit raises on purpose."""
 
@@ -38,9 +59,9 @@ class ChapterkitError(Exception):
     def __str__(self) -> str:
         text = " ".join(self.reason.split())  # always one line
         if self.path is not None and self.verb:
-            return f"{text} while {self.verb} {self.path}"
+            return f"{text} while {self.verb} {shown_name(self.path)}"
         if self.path is not None:
-            return f"{self.path}: {text}"
+            return f"{shown_name(self.path)}: {text}"
         return text
 
     def __reduce__(self):  # keep the keywords across multiprocessing

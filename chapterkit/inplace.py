@@ -25,6 +25,8 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from chapterkit.errors import ChapterkitError
+
 #: The unit a disk writes atomically (the logical sector size of every disk we meet).
 SECTOR = 512
 #: More operations than this between two barriers are replayed as prefixes and
@@ -55,6 +57,10 @@ class Sync:
 
 Op = Write | Truncate | Sync
 Plan = tuple[Op, ...]
+
+
+class CannotEditInPlace(ChapterkitError):
+    """This file's layout allows no crash-safe in-place edit; the caller takes another method."""
 
 
 class PlanError(ValueError):
@@ -169,3 +175,14 @@ def _torn(ops: Sequence[Op]) -> Iterator[tuple[int, Write]]:
         chosen = sorted({cuts[0], cuts[len(cuts) // 2], cuts[-1]}) if len(cuts) else []
         for cut in chosen:
             yield index, Write(op.offset, op.data[:cut - op.offset])
+
+
+def inverse(original_read, plan: Sequence[Op], size: int) -> Plan:
+    """The plan that undoes ``plan`` on a file of ``size`` bytes (``original_read(offset, n)``
+    gives the bytes before it). Used to roll an edit back when the readers reject it."""
+    undo: list[Op] = []
+    for op in plan:
+        if isinstance(op, Write) and op.offset < size:
+            end = min(size, op.offset + len(op.data))
+            undo.append(Write(op.offset, original_read(op.offset, end - op.offset)))
+    return (*undo, Truncate(size), Sync())

@@ -179,8 +179,32 @@ def _binary(ffmpeg: FFmpegBinary | str | None) -> FFmpegBinary:
 
 def _url(path: str) -> str:
     """``path`` as an FFmpeg URL: ``file:`` pins a local file when the name could read
-    as a protocol (``name:…``) or as an option (``-name``)."""
-    return f"file:{path}" if ":" in path or path.startswith("-") else path
+    as a protocol (``name:…``) or as an option (``-name``).
+
+    A name that is not UTF-8 (a lone surrogate in Python, PEP 383) is swapped for a
+    stand-in that :func:`_compiled` swaps back: ffmpeg-python hashes its nodes'
+    arguments as UTF-8 and raises UnicodeEncodeError on such a name, while the
+    argv itself (``subprocess`` encodes with ``os.fsencode``) carries it fine.
+    """
+    url = f"file:{path}" if ":" in path or path.startswith("-") else path
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        return _STAND_IN + os.fsencode(url).hex()
+    return url
+
+
+_STAND_IN = "chapterkit-undecodable-name:"
+
+
+def _real(arg: str) -> str:
+    """The name a stand-in from :func:`_url` stands for (any other argument unchanged)."""
+    return os.fsdecode(bytes.fromhex(arg[len(_STAND_IN):])) if arg.startswith(_STAND_IN) else arg
+
+
+def _compiled(graph, ffmpeg: str) -> list[str]:
+    """``graph.compile``, with any stand-in names swapped back for the real ones."""
+    return [_real(arg) for arg in graph.compile(cmd=ffmpeg)]
 
 
 def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, output_format: str,
@@ -221,7 +245,7 @@ def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, o
         options["movie_timescale"] = movie_timescale
     graph = (ffmpeg_python.output(source, chapters, _url(output), **options)
              .global_args(*_QUIET, "-loglevel", "error").overwrite_output())
-    argv: list[str] = graph.compile(cmd=ffmpeg)
+    argv: list[str] = _compiled(graph, ffmpeg)
     # ffmpeg-python maps every input its output is given ("-map 0 -map 1") and leaves out
     # of argv any input that feeds no output, so the streamless ffmetadata input has to be
     # an output edge; FFmpeg then refuses its "-map 1" ("Stream map '1' matches no streams",
@@ -229,7 +253,7 @@ def build_embed_argv(ffmpeg: str, media: str, ffmetadata: str, output: str, *, o
     # ffmpeg-python cannot express (one value per option key), as are repeated -metadata.
     at = _pair_index(argv, "-map", "1")
     argv[at:at + 2] = [arg for index in drop_streams for arg in ("-map", f"-0:{index}")]
-    at = len(argv) - 1 - argv[::-1].index(_url(output))
+    at = len(argv) - 1 - argv[::-1].index(_real(_url(output)))
     extra = [arg for key, value in (metadata or {}).items() for arg in ("-metadata", f"{key}={value}")]
     for number, (path, tags) in enumerate(attachments, attachments_before):
         extra += ["-attach", _url(path)]
@@ -249,7 +273,7 @@ def build_extract_argv(ffmpeg: str, media: str, index: int, output: str) -> list
 
     graph = (ffmpeg_python.input(_url(media)).output(_url(output), map=f"0:{index}", c="copy", f="data")
              .global_args(*_QUIET, "-loglevel", "error").overwrite_output())
-    return graph.compile(cmd=ffmpeg)
+    return _compiled(graph, ffmpeg)
 
 
 def build_dump_argv(ffmpeg: str, media: str) -> list[str]:
@@ -267,7 +291,47 @@ def build_dump_argv(ffmpeg: str, media: str) -> list[str]:
 
     graph = (ffmpeg_python.input(_url(media)).output("-", f="ffmetadata")
              .global_args(*_QUIET, "-nostats", "-loglevel", "info", "-copyts"))
-    return graph.compile(cmd=ffmpeg)
+    return _compiled(graph, ffmpeg)
+
+
+def build_thumbnail_argv(ffmpeg: str, media: str, at_ns: int, output: str, *, width: int = 160) -> list[str]:
+    """One JPEG frame of ``media`` at ``at_ns``, ``width`` pixels wide, for a chapter's thumbnail.
+
+    ``-ss`` before ``-i`` seeks the demuxer to the keyframe before ``at_ns`` and then
+    decodes up to it (the CLI's accurate seek), so the frame is the one shown at the
+    chapter's start, not the keyframe's. ``scale=W:-2`` keeps the aspect ratio with an
+    even height, which the JPEG encoder's 4:2:0 needs.
+    """
+    import ffmpeg as ffmpeg_python
+
+    seconds = f"{at_ns // NS_PER_SECOND}.{at_ns % NS_PER_SECOND:09d}"
+    graph = (ffmpeg_python.input(_url(media), ss=seconds)
+             .output(_url(output), vframes=1, vf=f"scale={width}:-2", f="image2", **{"q:v": 5})
+             .global_args(*_QUIET, "-loglevel", "error").overwrite_output())
+    return _compiled(graph, ffmpeg)
+
+
+def build_detect_argv(ffmpeg: str, media: str, kind: str, *, scene_threshold: float = 10.0,
+                      silence_db: float = -35.0, silence_seconds: float = 0.3) -> list[str]:
+    """Decode ``media`` through FFmpeg's ``scdet`` (``kind="scenes"``, first video stream) or
+    ``silencedetect`` (``kind="silence"``, first audio stream) filter, writing nothing.
+
+    The filters log what they find on stderr at ``info`` level (``lavfi.scd.time: 2``;
+    ``silence_end: 1.60005``). ``-copyts`` keeps the demuxer's timestamps, the timeline
+    chapter times are in (see :func:`build_dump_argv`); ``-nostats`` keeps progress lines
+    from gluing onto the filter's.
+    """
+    import ffmpeg as ffmpeg_python
+
+    source = ffmpeg_python.input(_url(media))
+    if kind == "scenes":
+        stream = source.video.filter("scdet", threshold=scene_threshold)
+    elif kind == "silence":
+        stream = source.audio.filter("silencedetect", n=f"{silence_db}dB", d=silence_seconds)
+    else:
+        raise ValueError(f"unknown detection {kind!r}")
+    graph = stream.output("-", f="null").global_args(*_QUIET, "-nostats", "-loglevel", "info", "-copyts")
+    return _compiled(graph, ffmpeg)
 
 
 def _pair_index(argv: list[str], option: str, value: str) -> int:
@@ -293,9 +357,22 @@ def run(argv: Sequence[str], *, path: str, verb: str, fsize_limit: int | None = 
     full disk. Ctrl-C kills FFmpeg, reaps it and re-raises ``KeyboardInterrupt``.
     """
     done = _execute(argv, path=path, verb=verb, fsize_limit=fsize_limit)
-    if done.returncode != 0:
+    if done.returncode != 0 or _UNFINISHED.search(done.stderr):
         raise _failure(argv, done, path=path, verb=verb)
     return done.stdout
+
+
+def run_for_log(argv: Sequence[str], *, path: str, verb: str) -> str:
+    """Run FFmpeg like :func:`run`, but return its stderr: where analysis filters log (scdet, silencedetect)."""
+    done = _execute(argv, path=path, verb=verb)
+    if done.returncode != 0:
+        raise _failure(argv, done, path=path, verb=verb)
+    return done.stderr
+
+#: FFmpeg 5.1 exits 0 when the disk fills while it writes the Matroska trailer, after
+#: logging "Error writing trailer of x.mkv: No space left on device" (measured on a full
+#: tmpfs; FFmpeg 9 exits 228): the file is cut short, so that is a failure too.
+_UNFINISHED = re.compile(r"Error (?:writing trailer|closing file)\b|No space left on device")
 
 
 def _execute(argv: Sequence[str], *, path: str, verb: str, fsize_limit: int | None = None) -> _Done:
@@ -348,7 +425,8 @@ def _reason(stderr: str) -> str:
 def _failure(argv: Sequence[str], done: _Done, *, path: str, verb: str) -> FFmpegError:
     tail = "\n".join(done.stderr.splitlines()[-10:])
     code = done.returncode
-    status = f"killed by {_signal_name(-code)}" if code < 0 else f"exit {code}"
+    status = (f"killed by {_signal_name(-code)}" if code < 0 else f"exit {code}" if code
+              else "exit 0, but the file was not finished")
     if code == -signal.SIGXFSZ or "File too large" in done.stderr:
         reason = f"FFmpeg failed ({status}): the disk or file size limit was hit (File too large)"
     elif "No space left on device" in done.stderr:
@@ -514,4 +592,5 @@ def _open_error(stderr: str) -> str:
 
 __all__ = ["ENV_VAR", "FFmpegBinary", "MediaInfo", "StreamInfo", "build_dump_argv", "build_embed_argv",
            "build_extract_argv", "dump_ffmetadata", "find_bundled", "find_ffmpeg", "parse_input_summary", "probe",
-           "probe_and_dump", "run"]
+           "probe_and_dump", "run",
+           "build_detect_argv", "build_thumbnail_argv", "run_for_log"]

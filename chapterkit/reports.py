@@ -11,7 +11,7 @@ to 2**53 ns, 104 days); ``null`` where unknown::
     {
       "schema": "chapterkit.verify/1",
       "media": str, "container": str | null,
-      "ok": bool, "exit_code": 0 | 1,
+      "ok": bool, "exit_code": 0 | 1 | 2,     # 2: a reader could not read the file
       "tolerance_ns": int, "max_drift_ns": int,
       "verdict": str,                          # the one-line verdict of render_text
       "expected": {"count": int, "title": str | null, "duration_ns": int | null},
@@ -22,6 +22,7 @@ to 2**53 ns, 104 days); ``null`` where unknown::
         "unit_ns": int,                        # the carrier's time unit (see chapterkit.verify)
         "max_drift_ns": int,
         "problems": [str], "warnings": [str], "notes": [str],   # about the whole list
+        "error": str | null,                   # why this reader could not read the file at all
         "chapters": [{
           "expected_index": int | null, "actual_index": int | null,   # 1-based, by start
           "status": "ok" | "drift" | "title" | "missing" | "extra" | "beyond_duration" | "warning",
@@ -71,11 +72,15 @@ def format_time(ns: int | None) -> str:
 
 def _clean(text: str) -> str:
     """One display line: control characters (newlines included) become visible escapes."""
+    if text.isprintable():  # no Cc character: the common case, without a call per character
+        return text
     return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 def _width(text: str) -> int:
     """Terminal columns: East Asian wide characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
                for c in text)
 
@@ -164,6 +169,15 @@ def render_show(results: list[ReadResult]) -> str:
     for result in results:
         lines += [f"{result.reader}: {_clean(note)}" for note in result.notes]
     return "\n".join(lines) + "\n"
+
+
+def render_show_all(results: list[ReadResult]) -> str:
+    """``render_show`` of the readers that read the file, then one line per reader problem or error."""
+    read = [result for result in results if result.error is None]
+    text = render_show(read) if read else ""
+    lines = [f"{result.reader}: problem: {_clean(problem)}" for result in read for problem in result.problems]
+    lines += [f"{result.reader}: error: {_clean(result.error)}" for result in results if result.error is not None]
+    return text + "".join(f"{line}\n" for line in lines)
 
 
 def _agree(results: Sequence[ReadResult]) -> bool:
@@ -262,6 +276,7 @@ def _reader_json(reader: ReaderReport) -> dict[str, object]:
         "expected_count": reader.expected_count, "actual_count": reader.actual_count,
         "duration_ns": reader.duration_ns, "unit_ns": reader.unit_ns, "max_drift_ns": reader.max_drift_ns,
         "problems": list(reader.problems), "warnings": list(reader.warnings), "notes": list(reader.notes),
+        "error": reader.error,
         "chapters": [{
             "expected_index": row.expected_index, "actual_index": row.actual_index,
             "status": row.status, "ok": row.ok,

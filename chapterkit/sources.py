@@ -1,5 +1,7 @@
 """File and stream I/O for chapter sources: the edge around the pure parsers.
 
+A source is a regular file or stdin, of at most ``_files.MAX_SOURCE_BYTES``.
+
 Reading decodes bytes the way chapter files come in the wild: UTF-8 with or
 without a BOM, and UTF-16 with a BOM (Premiere's marker export). Invalid UTF-8
 is refused rather than guessed, since a mis-decoded title would be embedded
@@ -12,9 +14,9 @@ from __future__ import annotations
 import codecs
 import os
 import sys
-import tempfile
 
-from chapterkit import formats
+from chapterkit import formats, tempfiles
+from chapterkit._files import open_regular, read_bounded
 from chapterkit.errors import ChapterkitError, SourceError
 from chapterkit.fsmode import new_file_mode
 from chapterkit.formats.base import ParseOptions, ParseResult
@@ -41,12 +43,14 @@ def read_text(path: str | os.PathLike[str]) -> str:
         name = os.path.join(name, "Info.fcpxml")  # a .fcpxmld bundle (Final Cut Pro 10.6+) is a folder
     try:
         if name == STDIN:
-            data = sys.stdin.buffer.read()
+            data = read_bounded(sys.stdin.buffer)
         else:
-            with open(name, "rb") as handle:
-                data = handle.read()
+            with open_regular(name) as handle:
+                data = read_bounded(handle)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc), path=name, verb="reading") from None
+    except ValueError as exc:  # a FIFO, a device, or far too much (/dev/zero)
+        raise SourceError(str(exc), path=name, verb="reading") from None
     return decode(data, path=name)
 
 
@@ -72,13 +76,13 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    folder = os.path.dirname(os.path.abspath(name))
     try:
-        handle, temp = tempfile.mkstemp(prefix=".chapterkit-", suffix=".tmp", dir=folder)
+        temp = tempfiles.create_beside(name, ".tmp")
     except OSError as exc:
         raise ChapterkitError(exc.strerror or str(exc), path=name, verb="writing") from None
+    tempfiles.sweep(os.path.dirname(os.path.abspath(name)))
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+        with open(temp, "w", encoding="utf-8", newline="\n") as out:
             os.fchmod(out.fileno(), new_file_mode(name))  # not mkstemp's 0600 (chapterkit.fsmode)
             out.write(text)
             out.flush()

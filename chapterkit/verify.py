@@ -58,7 +58,7 @@ from typing import Literal
 
 from chapterkit import containers
 from chapterkit.containers import READERS, ReaderInfo, ReadResult
-from chapterkit.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from chapterkit.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ChapterkitError, UsageError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList, cut_utf8
 from chapterkit.timecode import format_clock
 
@@ -120,10 +120,13 @@ class ReaderReport:
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Why the reader could not read the file at all (then ``rows`` is empty and
+    #: ``problems`` says the same); the other readers still report.
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(row.ok for row in self.rows)
+        return self.error is None and not self.problems and all(row.ok for row in self.rows)
 
     @property
     def status(self) -> Literal["ok", "fail"]:
@@ -161,6 +164,9 @@ class VerifyReport:
 
     @property
     def exit_code(self) -> int:
+        """The worst outcome: 2 when a reader could not read the file, 1 for findings, else 0."""
+        if any(reader.error is not None for reader in self.readers):
+            return EXIT_ERROR
         return EXIT_OK if self.ok else EXIT_FINDINGS
 
     @property
@@ -245,9 +251,10 @@ def verify_file(path: str | os.PathLike[str], expected: ChapterList, *, readers:
     """Read ``path`` with every applicable reader (or ``readers``) and compare each with ``expected``.
 
     ``tolerance_ns`` defaults to :func:`default_tolerance_ns`. ``ffmpeg`` (a path
-    or a ``muxer.FFmpegBinary``) goes to the ``libav`` reader only. Raises
-    :class:`~chapterkit.errors.MediaError` when the file or a reader fails and
-    :class:`UsageError` for an unknown reader or one that does not apply.
+    or a ``muxer.FFmpegBinary``) goes to the ``libav`` reader only. A reader that
+    fails gives a report with ``error`` set, so the others still report. Raises
+    :class:`~chapterkit.errors.MediaError` when no reader can open the file (missing,
+    not a container) and :class:`UsageError` for an unknown or inapplicable reader.
     """
     name = os.fspath(path)
     tolerance = default_tolerance_ns(expected) if tolerance_ns is None else tolerance_ns
@@ -255,10 +262,18 @@ def verify_file(path: str | os.PathLike[str], expected: ChapterList, *, readers:
         raise UsageError(f"tolerance {tolerance} ns is negative")
     container = containers.sniff(name)
     reports = []
+    errors = []
     for reader in containers.readers_for(container, readers):
-        function = containers.reader_function(reader)
-        result = function(name, ffmpeg=ffmpeg) if reader == "libav" else function(name)  # type: ignore[call-arg]
+        try:
+            result = containers.run_reader(reader, name, ffmpeg)
+        except ChapterkitError as exc:
+            errors.append(exc)
+            reports.append(ReaderReport(reader, (), tolerance, READERS[reader].precision_ns, len(expected), 0,
+                                        None, (f"cannot read: {exc}",), error=str(exc)))
+            continue
         reports.append(compare(expected, result, tolerance, container=container))
+    if errors and len(errors) == len(reports):
+        raise errors[0]  # no reader could read it: one line, as for a file that is not media
     return VerifyReport(name, expected, tolerance, tuple(reports), container)
 
 
@@ -299,7 +314,7 @@ def compare(expected: ChapterList, result: ReadResult, tolerance_ns: int, *,
     actual = sorted(result.chapters, key=lambda c: c.start_ns)
     context = _Context(result.reader, info, tolerance_ns, _unit_ns(info, actual), result.chapters.duration_ns)
     wanted = _wanted(expected, info, container)
-    problems: list[str] = []
+    problems: list[str] = list(result.problems)
     warnings: list[str] = []
     if list(result.chapters) != actual:
         warnings.append("chapters are not stored in start order; players that list them as stored "

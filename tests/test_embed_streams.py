@@ -22,6 +22,7 @@ What may change, and why:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -30,7 +31,7 @@ from chapterkit import containers, muxer
 from chapterkit.embed import embed
 from chapterkit.errors import FFmpegError, UsageError
 from chapterkit.model import NS_PER_SECOND, ChapterList
-from conftest import SAMPLE_ASS as ASS, ffmpeg_for, make_media, require_tool, run_ffmpeg
+from conftest import DEBIAN_FFMPEG, SAMPLE_ASS as ASS, ffmpeg_for, make_media, require_tool, run_ffmpeg
 
 CHAPTERS = ChapterList.of([(0, "Start"), (NS_PER_SECOND, "Middle ✨"), (2 * NS_PER_SECOND, "End")])
 CONTAINERS = ("mkv", "webm", "mka", "mp4", "mov", "m4a", "mp3", "flac", "ogg", "opus")
@@ -97,7 +98,10 @@ def chapters(path: str) -> dict[str, ChapterList]:
 @pytest.fixture(scope="module")
 def rich(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("rich")
-    ffmpeg = make_media.find_ffmpeg()
+    # The inputs come from Debian's FFmpeg whenever it is installed, on PATH or not (the
+    # expectations below were measured on 5.1-made inputs; issue 11: with /usr/bin off
+    # PATH they were made by the bundled FFmpeg 9 and four cases failed).
+    ffmpeg = DEBIAN_FFMPEG if os.path.exists(DEBIAN_FFMPEG) else make_media.find_ffmpeg()
     (folder / "subs.srt").write_text(SRT)
     (folder / "subs.ass").write_text(ASS)
     (folder / "font.ttf").write_bytes(b"\x00\x01\x00\x00" + b"not really a font" * 20)
@@ -164,7 +168,8 @@ def test_nothing_is_lost_and_embedding_again_changes_nothing(tmp_path, rich, bui
     ffmpeg = ffmpeg_for(build)
     source = rich[container]
     first, second = str(tmp_path / f"first.{container}"), str(tmp_path / f"second.{container}")
-    result = embed(source, CHAPTERS, output=first, ffmpeg=ffmpeg)
+    result = embed(source, CHAPTERS, output=first, ffmpeg=ffmpeg,  # the remux path (audio: mutagen)
+                   method=None if container in ("mp3", "flac", "ogg", "opus") else "remux")
     before, after = describe(source), describe(first)
     if container == "webm" and muxer.find_ffmpeg(ffmpeg).version_tuple < (6, 0):
         # Named explicitly, FFmpeg 5.1 is used, and warns that it moves the VP8 and WebVTT
@@ -245,7 +250,7 @@ def test_video_and_timecode_only_mov_with_ffmpeg_5_warns_for_apple(tmp_path, vid
     """FFmpeg 5.1 gives the video track's one tref slot to tmcd; in MOV only the copied,
     disabled timecode track then points at the chapter track, which Apple players ignore."""
     out = str(tmp_path / "out.mov")
-    result = embed(video_and_timecode["mov"], CHAPTERS, output=out, ffmpeg=ffmpeg_for("debian"))
+    result = embed(video_and_timecode["mov"], CHAPTERS, output=out, ffmpeg=ffmpeg_for("debian"), method="remux")
     assert [w for w in result.warnings if "Apple players will not show the chapters" in w], result.warnings
     assert referrers(out) == [("tmcd", False)]
     (quicktime,) = containers.read(out, ["quicktime"])
@@ -258,7 +263,7 @@ def test_video_and_timecode_only_mp4_with_ffmpeg_5_is_refused(tmp_path, video_an
     source = video_and_timecode["mp4"]
     before = open(source, "rb").read()
     with pytest.raises(FFmpegError, match="no track points at the chapter track.*FFmpeg 5\\.1.*--ffmpeg"):
-        embed(source, CHAPTERS, output=str(tmp_path / "out.mp4"), ffmpeg=ffmpeg_for("debian"))
+        embed(source, CHAPTERS, output=str(tmp_path / "out.mp4"), ffmpeg=ffmpeg_for("debian"), method="remux")
     assert open(source, "rb").read() == before and list(tmp_path.iterdir()) == []
 
 
@@ -267,7 +272,7 @@ def test_an_old_ffmpeg_found_on_path_gives_way_to_the_bundled_one(tmp_path, vide
                                                                   container):
     on_path(tmp_path, monkeypatch)
     out = str(tmp_path / f"out.{container}")
-    result = embed(video_and_timecode[container], CHAPTERS, output=out)
+    result = embed(video_and_timecode[container], CHAPTERS, output=out, method="remux")
     assert any(w.startswith("used the bundled FFmpeg 9") for w in result.warnings), result.warnings
     assert ("vide", True) in referrers(out)
 
@@ -294,11 +299,11 @@ def test_opus_matroska_uses_the_bundled_ffmpeg_over_an_old_one_on_path(tmp_path,
     Matroska remux; when such an FFmpeg was only found on PATH, the bundled one is used."""
     on_path(tmp_path, monkeypatch)
     out = str(tmp_path / "out.webm")
-    result = embed(rich["webm"], CHAPTERS, output=out)
+    result = embed(rich["webm"], CHAPTERS, output=out, method="remux")
     assert any(warning.startswith("used the bundled FFmpeg") for warning in result.warnings), result.warnings
     assert comparable(describe(out), "webm") == comparable(describe(rich["webm"]), "webm")
     # an MKV without Opus is remuxed by the FFmpeg on PATH, without a word
-    result = embed(rich["mkv"], CHAPTERS, output=str(tmp_path / "out.mkv"))
+    result = embed(rich["mkv"], CHAPTERS, output=str(tmp_path / "out.mkv"), method="remux")
     assert result.warnings == ()
 
 
@@ -314,6 +319,6 @@ def test_a_timecode_track_of_no_video_is_a_warning_for_mp4(tmp_path):
                "-map", "1", "-t", "3", "-c:v:0", "libx264", "-preset", "ultrafast", "-c:v:1", "png",
                "-disposition:v:1", "attached_pic", "-timecode", "01:00:00:00", clip)
     assert sum(s.tag == "tmcd" for s in muxer.probe(clip).streams) == 2
-    result = embed(clip, CHAPTERS, output=str(folder / "out.mp4"), ffmpeg=ffmpeg_for("bundled"))
+    result = embed(clip, CHAPTERS, output=str(folder / "out.mp4"), ffmpeg=ffmpeg_for("bundled"), method="remux")
     assert "1 of the input's 2 timecode tracks belong to no video track" in " ".join(result.warnings)
     assert sum(s.tag == "tmcd" for s in muxer.probe(str(folder / "out.mp4")).streams) == 1

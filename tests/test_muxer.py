@@ -426,3 +426,16 @@ def test_embed_keeps_global_tags_and_sets_new_ones(media, tmp_path):
     muxer.run(argv, path=first, verb="tagging")
     head = muxer.dump_ffmetadata(out).split("[CHAPTER]")[0]
     assert "artist=Somebody\n" in head and "title=New\n" in head
+
+
+def test_analysis_and_thumbnail_argv_are_built_by_ffmpeg_python():
+    from chapterkit.muxer import build_detect_argv, build_thumbnail_argv
+
+    scenes = build_detect_argv("ffmpeg", "a:b.mp4", "scenes")
+    assert scenes[:1] == ["ffmpeg"] and "file:a:b.mp4" in scenes and "-copyts" in scenes
+    assert "[0:v]scdet=threshold=10.0[s0]" in scenes and scenes[scenes.index("-f") + 1] == "null"
+    silence = build_detect_argv("ffmpeg", "a.mp3", "silence")
+    assert any("silencedetect=d=0.3:n=-35.0dB" in arg for arg in silence)
+    thumb = build_thumbnail_argv("ffmpeg", "v.mp4", 1_250_000_000, "t.jpg", width=160)
+    assert thumb[thumb.index("-ss") + 1] == "1.250000000" and thumb.index("-ss") < thumb.index("-i")
+    assert "scale=160:-2" in thumb and "-y" in thumb

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from chapterkit.errors import MediaError, UnsupportedContainerError, UsageError
+from chapterkit.errors import ChapterkitError, MediaError, UnsupportedContainerError, UsageError
 from chapterkit.model import ChapterList
 
 
@@ -41,11 +41,17 @@ class ReadResult:
 
     ``chapters.duration_ns`` is the media duration when the reader knows it.
     ``notes`` are facts worth showing (e.g. "chapter track has 3 samples, chpl 4").
+    ``problems`` are findings about the file that did not stop the reader (audio
+    cut short while the tag is whole): ``verify`` fails on them, ``show`` warns.
+    ``error`` is set, with no chapters, when the reader could not read the file at
+    all (:func:`read_each` only): one reader's failure must not hide the others.
     """
 
     reader: str
     chapters: ChapterList
     notes: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    error: str | None = None
 
 
 READERS: dict[str, ReaderInfo] = {info.name: info for info in (
@@ -96,12 +102,16 @@ def sniff(path: str | os.PathLike[str]) -> str:
     Raises :class:`MediaError` for a missing, unreadable or empty file and
     :class:`UnsupportedContainerError` for media that cannot carry chapters.
     """
+    from chapterkit._files import open_regular
+
     name = os.fspath(path)
     try:
-        with open(name, "rb") as handle:
+        with open_regular(name) as handle:  # a FIFO would block every reader's open()
             head = handle.read(64)
     except OSError as exc:
         raise MediaError(exc.strerror or str(exc), path=name, verb="reading") from None
+    except ValueError as exc:
+        raise MediaError(str(exc), path=name, verb="reading") from None
     if not head:
         raise MediaError("file is empty (0 bytes)", path=name, verb="reading")
     kind = _sniff_bytes(head)
@@ -155,9 +165,38 @@ def read(path: str | os.PathLike[str], wanted: Sequence[str] | None = None, *,
     ``ffmpeg`` (a path or a ``muxer.FFmpegBinary``) goes to the ``libav`` reader only.
     """
     name = os.fspath(path)
-    container = sniff(name)
+    return [run_reader(reader, name, ffmpeg) for reader in readers_for(sniff(name), wanted)]
+
+
+def run_reader(reader: str, path: str, ffmpeg: object | None = None) -> ReadResult:
+    """One reader over ``path``; its errors propagate."""
+    function = reader_function(reader)
+    return function(path, ffmpeg=ffmpeg) if reader == "libav" else function(path)  # type: ignore[call-arg]
+
+
+def read_each(path: str | os.PathLike[str], wanted: Sequence[str] | None = None, *,
+              ffmpeg: object | None = None) -> list[ReadResult]:
+    """Like :func:`read`, but a reader that fails gives a result with ``error`` set.
+
+    Players use different readers, so a file that one of them cannot read (FFmpeg
+    refusing an Ogg page with a bad CRC) may still show its chapters in the others.
+    Only a file no reader can open (missing, empty, not a container) raises.
+    """
+    name = os.fspath(path)
     results = []
-    for reader in readers_for(container, wanted):
-        function = reader_function(reader)
-        results.append(function(name, ffmpeg=ffmpeg) if reader == "libav" else function(name))
+    for reader in readers_for(sniff(name), wanted):
+        try:
+            results.append(run_reader(reader, name, ffmpeg))
+        except ChapterkitError as exc:
+            results.append(ReadResult(reader, ChapterList(), error=str(exc)))
     return results
+
+
+def best(results: Sequence[ReadResult]) -> ReadResult | None:
+    """The result ``show --to`` exports when no reader is named.
+
+    The first of a container's readers, in ``CONTAINER_READERS`` order (the file's
+    own chapter lists before FFmpeg's view: quicktime, nero, libav for MP4), that
+    read the file and found chapters.
+    """
+    return next((result for result in results if result.error is None and len(result.chapters)), None)

@@ -43,6 +43,11 @@ def converted_errors(name: str, verb: str, prefix: str = "") -> Iterator[None]:
         yield
     except (MutagenError, OSError, *BAD_INPUT) as exc:
         raise MediaError(reason(exc, name, prefix), path=name, verb=verb) from None
+    except RecursionError:
+        # mutagen parses ID3 CHAP/CTOC sub-frames recursively; a tag nesting them
+        # a thousand deep exhausts the stack long before any real tag would.
+        raise MediaError(f"{prefix} (frames nested too deep)" if prefix else "frames nested too deep",
+                         path=name, verb=verb) from None
 
 
 def reason(exc: BaseException, name: str, prefix: str = "") -> str:

@@ -32,6 +32,7 @@ from chapterkit.containers import ReadResult
 from chapterkit.containers._mutagen import (check_not_empty, clean_title, converted_errors, copy_rest,
                                             ns_to_ms)
 from chapterkit.containers._truncation import mp3_tail_problem
+from chapterkit.containers.id3frames import read_tag
 from chapterkit.errors import ChapterMismatchError, MediaError
 from chapterkit.model import NS_PER_MS, NS_PER_SECOND, Chapter, ChapterList
 
@@ -57,6 +58,8 @@ _KEEP_V24_FRAMES = ("EQU2", "RVA2", "TDEN", "TDRL", "TDTG", "TMOO", "TPRO",
 #: a sound MP3 (mutagen converts most of these to MutagenError, but not all paths).
 
 _NUL_REASON = "ID3 uses NUL to separate values"
+#: Tables of contents nested deeper than this are not followed (real tags: 1 or 2).
+MAX_TOC_DEPTH = 64
 
 
 def read_id3(path: str) -> ReadResult:
@@ -67,16 +70,15 @@ def read_id3(path: str) -> ReadResult:
     without ``TIT2`` gets the title ``""`` and a note.
     """
     name = os.fspath(path)
-    audio = _load(name, verb="reading chapters from")
-    _check_whole(name, audio.info)
+    tag, info = _read(name)
+    problem = _check_whole(name, info)
     notes: list[str] = []
-    tags = audio.tags
     chaps: dict[str, object] = {}
     tocs: dict[str, object] = {}
-    if tags is not None:
-        for frame in tags.getall("CHAP"):
+    if tag is not None:
+        for frame in tag.chaps:
             chaps.setdefault(frame.element_id, frame)
-        for frame in tags.getall("CTOC"):
+        for frame in tag.tocs:
             tocs.setdefault(frame.element_id, frame)
     order = _toc_order(chaps, tocs, notes)
     chapters = [_chapter(chaps[element_id], notes) for element_id in order]
@@ -84,9 +86,10 @@ def read_id3(path: str) -> ReadResult:
     if starts != sorted(starts):
         notes.append("CHAP frames are not stored in start order; FFmpeg-based readers "
                      "(ffprobe, Kodi) list them in file order")
-    duration_ns = _duration_ns(audio.info, name, notes)
-    title = _text(tags.get("TIT2")) if tags is not None else None
-    return ReadResult(READER, ChapterList(tuple(chapters), title or None, duration_ns), tuple(notes))
+    duration_ns = _duration_ns(info, name, notes)
+    title = _text(tag.title) if tag is not None else None
+    return ReadResult(READER, ChapterList(tuple(chapters), title or None, duration_ns), tuple(notes),
+                      problems=(problem,) if problem else ())
 
 
 def write_id3(path: str, chapters: ChapterList) -> list[str]:
@@ -222,17 +225,31 @@ def _toc_order(chaps: dict, tocs: dict, notes: list[str]) -> list[str]:
     seen: set[str] = set()
     unordered: list[str] = []
 
-    def visit(toc) -> None:
-        if not toc.flags & CTOCFlags.ORDERED:
-            unordered.append(toc.element_id)
-        for child in toc.child_element_ids:
+    def visit(root) -> None:
+        # Depth first, with an explicit stack: a chain of tables can be any length.
+        stack = [(root, iter(root.child_element_ids))]
+        if not root.flags & CTOCFlags.ORDERED:
+            unordered.append(root.element_id)
+        while stack:
+            toc, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                continue
             if child in seen:
                 continue  # listed twice, or a cycle of tables
             seen.add(child)
             if child in chaps:
                 order.append(child)
             elif child in tocs:
-                visit(tocs[child])
+                if len(stack) >= MAX_TOC_DEPTH:
+                    notes.append(f"CTOC {child!r} is nested more than {MAX_TOC_DEPTH} tables deep; "
+                                 "its chapters are appended in start order")
+                    continue
+                nested = tocs[child]
+                if not nested.flags & CTOCFlags.ORDERED:
+                    unordered.append(nested.element_id)
+                stack.append((nested, iter(nested.child_element_ids)))
             else:
                 notes.append(f"CTOC {toc.element_id!r} lists {child!r}, but no CHAP or CTOC has that id")
 
@@ -302,8 +319,11 @@ def _duration_ns(info, name: str, notes: list[str]) -> int | None:
     return round(Fraction(length) * 1000) * NS_PER_MS
 
 
-def _check_whole(name: str, info) -> None:
-    """Refuse an MP3 cut short: every chapter still reads, but the audio is gone.
+def _check_whole(name: str, info) -> str | None:
+    """Why an MP3 is cut short, or None: every chapter still reads, but the audio is gone.
+
+    Reported as a problem beside the chapters, not raised: mutagen and FFmpeg read
+    the chapters of a trimmed sample or a partial download, and so does ``show``.
 
     The Xing/Info header (LAME, FFmpeg) counts the stream's bytes exactly, so a file
     holding fewer is truncated (see :mod:`chapterkit.containers._truncation`).
@@ -314,9 +334,8 @@ def _check_whole(name: str, info) -> None:
     except OSError as exc:
         raise MediaError(exc.strerror or str(exc), path=name, verb="reading chapters from") from None
     except (AttributeError, TypeError, ValueError):
-        return  # no first frame offset: nothing to compare with
-    if problem:
-        raise MediaError(problem, path=name, verb="reading chapters from")
+        return None  # no first frame offset: nothing to compare with
+    return problem
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -371,6 +390,24 @@ def _save(tags, name: str, verb: str) -> None:
 
 
 # -- loading ---------------------------------------------------------------------------------
+
+
+def _read(name: str):
+    """The chapter frames (:mod:`.id3frames`, linear time) and mutagen's MPEG info of ``name``."""
+    from mutagen.mp3 import MPEGInfo
+
+    from chapterkit._files import open_regular
+
+    verb = "reading chapters from"
+    check_not_empty(name, verb)
+    with converted_errors(name, verb, "not a readable MP3 file"):
+        try:
+            handle = open_regular(name)
+        except ValueError as exc:
+            raise MediaError(str(exc), path=name, verb=verb) from None
+        with handle:
+            tag = read_tag(handle)
+            return tag, MPEGInfo(handle, tag.size if tag is not None else None)
 
 
 def _load(name: str, *, verb: str, ordered: bool = False):

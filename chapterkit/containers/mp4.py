@@ -25,6 +25,7 @@ the latest end of any track's samples in its own timescale.
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ def read_nero(path: str | os.PathLike[str]) -> ReadResult:
     with _open(name) as reader:
         movie = _read_movie(reader)
         duration_ns = _duration_ns(reader, movie)
+        reader.check_tree(movie.moov)  # mutagen recurses and trusts sizes: bound both first
     import mutagen
     from mutagen.mp4 import MP4, MP4MetadataError
 
@@ -121,6 +123,10 @@ def read_nero(path: str | os.PathLike[str]) -> ReadResult:
         raise MediaError(f"mutagen cannot read the MP4 metadata ({exc})", path=name, verb="reading") from None
     except (mutagen.MutagenError, OSError) as exc:
         raise MediaError(f"mutagen cannot read the file ({exc})", path=name, verb="reading") from None
+    except RecursionError:  # nesting inside meta/ilst, which check_tree does not enter
+        raise MediaError("metadata boxes nested too deep for mutagen", path=name, verb="reading") from None
+    except (ValueError, OverflowError, struct.error) as exc:
+        raise MediaError(f"mutagen cannot read the MP4 metadata ({exc})", path=name, verb="reading") from None
     found = []
     for chapter in chapters or ():
         units = chpl_units(chapter.start, mutagen.version, movie.timescale)

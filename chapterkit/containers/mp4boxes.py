@@ -26,6 +26,11 @@ from chapterkit.errors import MediaError
 CONTAINERS = frozenset({"moov", "trak", "mdia", "minf", "stbl", "edts", "udta", "dinf", "tref",
                         "mvex", "moof", "traf", "mfra"})
 
+#: How deep boxes may nest under ``moov``. FFmpeg-written files nest 6 deep
+#: (moov/trak/mdia/minf/stbl/stsd); hostile ones nest thousands deep, which sends
+#: recursive parsers (mutagen's) past Python's recursion limit.
+MAX_DEPTH = 32
+
 #: Refuse to load a single box payload larger than this into memory. Sample tables
 #: of a chapter track are a few hundred bytes; a huge value means a corrupt size.
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
@@ -171,11 +176,33 @@ class BoxReader:
         return Box(name, offset, size, header)
 
     def walk(self, parent: Box | None = None, depth: int = 0) -> Iterator[tuple[int, Box]]:
-        """Every box under ``parent`` with its depth, descending into plain containers."""
-        for box in self.boxes(parent):
-            yield depth, box
+        """Every box under ``parent`` with its depth, descending into plain containers.
+
+        Iterative, and refuses nesting deeper than :data:`MAX_DEPTH` with a MediaError.
+        """
+        stack = [(depth, self.boxes(parent))]
+        while stack:
+            level, children = stack[-1]
+            box = next(children, None)
+            if box is None:
+                stack.pop()
+                continue
+            yield level, box
             if box.name in CONTAINERS:
-                yield from self.walk(box, depth + 1)
+                if level + 1 - depth >= MAX_DEPTH:
+                    raise self.error(f"boxes nested more than {MAX_DEPTH} deep (box '{box.name}' "
+                                     f"at offset {box.offset})")
+                stack.append((level + 1, self.boxes(box)))
+
+    def check_tree(self, parent: Box | None = None) -> None:
+        """Raise a MediaError unless every container box under ``parent`` parses within bounds.
+
+        Run before handing the file to a recursive parser: each header's size must
+        fit its parent (a 64-bit size of 2**63 does not) and nesting stays within
+        :data:`MAX_DEPTH`.
+        """
+        for _ in self.walk(parent):
+            pass
 
     def find(self, parent: Box | None, path: str) -> Box | None:
         """The first box along ``path`` (``"moov/udta/chpl"``) under ``parent``, or None."""
@@ -288,7 +315,12 @@ class BoxReader:
             missing.append("stco")
         if missing:
             raise self.error(f"sample table at offset {stbl.offset} lacks {', '.join(missing)}")
-        sizes = self._sizes(children.get("stsz") or children["stz2"])
+        sizes_box = children.get("stsz") or children["stz2"]
+        if sizes_box.payload_size == 0:
+            # A header-only stsz (8 bytes) is an empty track, as FFmpeg reads it (its
+            # stsz reader stops at the box end): no samples, whatever stts says.
+            return SampleTable((), (), (), ())
+        sizes = self._sizes(sizes_box)
         durations = self._durations(children["stts"])
         if len(durations) != len(sizes):
             raise self.error(f"sample table at offset {stbl.offset} times {len(durations)} samples "
@@ -474,3 +506,17 @@ class _Fields:
 
     def s64(self) -> int:
         return int.from_bytes(self.take(8), "big", signed=True)
+
+
+def pack_box(name: str, payload: bytes) -> bytes:
+    """A box of type ``name`` around ``payload`` (14496-12 section 4.2).
+
+    The 32-bit size when it fits, else size 1 and a 64-bit ``largesize``; ``name``
+    is four Latin-1 characters, as :class:`Box` decodes them.
+    """
+    kind = name.encode("latin-1")
+    if len(kind) != 4:
+        raise ValueError(f"box type {name!r} is not four characters")
+    if len(payload) + 8 <= 0xFFFFFFFF:
+        return struct.pack(">I4s", len(payload) + 8, kind) + payload
+    return struct.pack(">I4sQ", 1, kind, len(payload) + 16) + payload

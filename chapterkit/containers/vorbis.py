@@ -108,7 +108,7 @@ def read_vorbis(path: str) -> ReadResult:
     """
     name = os.fspath(path)
     audio = _load(name, verb="reading chapters from")
-    _check_whole(name, audio)
+    problem = _check_whole(name, audio)
     notes: list[str] = []
     times: dict[int, tuple[int, int | None]] = {}
     titles: dict[int, str] = {}
@@ -145,7 +145,8 @@ def read_vorbis(path: str) -> ReadResult:
         notes.append("chapter numbers are not in start order; FFmpeg lists them as stored")
     duration_ns = _duration_ns(audio, notes)
     title = _first(audio.tags, "TITLE")
-    return ReadResult(READER, ChapterList(tuple(chapters), title, duration_ns), tuple(notes))
+    return ReadResult(READER, ChapterList(tuple(chapters), title, duration_ns), tuple(notes),
+                      problems=(problem,) if problem else ())
 
 
 def write_vorbis(path: str, chapters: ChapterList) -> list[str]:
@@ -578,8 +579,10 @@ def _duration_ns(audio, notes: list[str]) -> int | None:
     return round(length * 1000) * NS_PER_MS
 
 
-def _check_whole(name: str, audio) -> None:
-    """Refuse a file cut short: its comments (and so its chapters) still read, its audio is gone.
+def _check_whole(name: str, audio) -> str | None:
+    """Why a file is cut short, or None: its comments (and chapters) still read, its audio is gone.
+
+    A problem beside the chapters, not an error: the chapters are there to show.
 
     Ogg: the last page must be whole and end the stream; FLAC: a frame near the end
     must finish the samples STREAMINFO counts (:mod:`chapterkit.containers._truncation`).
@@ -594,8 +597,7 @@ def _check_whole(name: str, audio) -> None:
                 problem = ogg_tail_problem(handle)
     except OSError as exc:
         raise MediaError(exc.strerror or str(exc), path=name, verb="reading chapters from") from None
-    if problem:
-        raise MediaError(problem, path=name, verb="reading chapters from")
+    return problem
 
 
 def _load(name: str, *, verb: str):

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
 
+from chapterkit.formats._prose import CLOCK_SUFFIX as _CLOCK_SUFFIX
+from chapterkit.formats._prose import is_prose as _is_prose
+from chapterkit.formats._prose import runs_into_time as _runs_into_time
 from chapterkit.formats._stamps import LOOSE_RE, PLACEHOLDER_RE, Stamp, scan, shorten, suggest
 from chapterkit.formats._text import clean_title
 
@@ -50,28 +53,6 @@ _RANGE_JOIN = re.compile(r"\s*(?:[-\u2013\u2014~\uff5e\u301c\uff0d]|to)\s*")
 _RANGE_TAIL = re.compile(r"\s*(?:[-\u2013\u2014~\uff5e\u301c\uff0d]|to)\s*$")
 _DOT_LEADER = re.compile(r"\s(?:\u2026+|(?:[.\u2026\u00b7]\s?){2,})$")
 _PLACEHOLDER_CHAR = re.compile(r"[^0-9:]")
-
-# "3:15 pm", "20:00 UTC": an event's clock time, not a position in the video.
-_CLOCK_SUFFIX = re.compile(
-    r"\s?(?:[AaPp]\.?[Mm]\.?(?![A-Za-z])"
-    r"|\s?(?:UTC|GMT|CES?T|[ECMP][SD]T|BST|IST|JST|KST|AES?T|[ECP]T|Uhr|h)\b)")
-# A title-first "title" ending in one of these is prose running into a time:
-# "Live at 20:00", "doors open from 19:30", "caught the 7:15".
-_PROSE_TAIL = frozenset("at @ by until till til from to the around before after since starts start "
-                        "starting begins um ab bis vers alle".split())
-# A later stamp after one of these is part of the title, not a flattened chapter:
-# "1:00 Review of 1:30 build", "1:00 Doors open at 5:00 sharp".
-_JOINING = _PROSE_TAIL | frozenset("of in on for with past is was by per than into".split())
-# "John 3:16": a verse reference ends in a book of the Bible, not a chapter title.
-_BOOKS = frozenset(
-    "Genesis Gen Exodus Ex Exod Leviticus Lev Numbers Num Deuteronomy Deut Joshua Josh Judges Judg "
-    "Ruth Samuel Sam Kings Kgs Chronicles Chr Ezra Nehemiah Neh Esther Esth Job Psalm Psalms Ps Psa "
-    "Proverbs Prov Ecclesiastes Eccl Songs Isaiah Isa Jeremiah Jer Lamentations Lam Ezekiel Ezek "
-    "Daniel Dan Hosea Hos Joel Amos Obadiah Obad Jonah Micah Mic Nahum Nah Habakkuk Hab Zephaniah "
-    "Zeph Haggai Hag Zechariah Zech Malachi Mal Matthew Matt Mt Mark Mk Luke Lk John Jn Acts Romans "
-    "Rom Corinthians Cor Galatians Gal Ephesians Eph Philippians Phil Colossians Col Thessalonians "
-    "Thess Timothy Tim Titus Philemon Phlm Hebrews Heb James Jas Peter Pet Jude Revelation Rev".split())
-
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -110,7 +91,8 @@ def classify(lineno: int, line: str, fps: Fraction | None = None) -> list[Entry]
     """
     stamps = scan(line, fps) if _maybe_stamp(line) else []
     if stamps:
-        found = _stamp_first(lineno, line, stamps) or _title_first(lineno, line, stamps)
+        found = (_stamp_first(lineno, line, stamps) or _title_first(lineno, line, stamps)
+                 or _title_first_with_note(lineno, line, stamps))
         if found is not None:
             return found
     return _near_miss(lineno, line, stamps)
@@ -169,7 +151,8 @@ def _stamp_first(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | B
             position = after + 1
     if _CLOCK_SUFFIX.match(line, position):
         return None
-    bad = _bad_stamp(lineno, line, first) or (last and _bad_stamp(lineno, line, last))
+    bad = (_bad_stamp(lineno, line, first) or (last and _bad_stamp(lineno, line, last))
+           or _stray(lineno, line, last or first, position))
     if bad:
         return bad
     body = _skip_separator(line, position)
@@ -202,6 +185,22 @@ def _skip_separator(line: str, position: int) -> int:
     if position < len(line) and line[position] in SEPARATORS:
         position += 1
     return position
+
+
+_STRAY = re.compile(r"::|\.(?![.\u2026])")
+
+
+def _stray(lineno: int, line: str, stamp: Stamp, position: int) -> BadLine | None:
+    """``00:57:01. Title``, ``01:15:: Title``: punctuation glued to the stamp that is no separator.
+
+    One ``:`` or a dash after the stamp is a separator; a ``.`` or ``::`` right
+    after it is a typo that would otherwise start the title (``. Invalid 3``).
+    """
+    stray = _STRAY.match(line, position)
+    if stray is None:
+        return None
+    return BadLine(lineno, line, "stray_punctuation",
+                   f"{stamp.text} is followed by a stray {stray.group()!r}")
 
 
 def _bad_stamp(lineno: int, line: str, stamp: Stamp) -> BadLine | None:
@@ -265,12 +264,6 @@ def _segments(parts: list[tuple[Stamp, Stamp | None, str]]) -> list[tuple[Stamp,
     return result
 
 
-def _runs_into_time(text: str) -> bool:
-    """Text whose last word joins it to the time that follows ("open at", "review of")."""
-    words = text.split()
-    return bool(words) and words[-1].strip(".,;:!?\"'()[]").lower() in _JOINING
-
-
 # -- title-first: "Intro - 0:00" -------------------------------------------------------
 
 def _title_first(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | BadLine | None:
@@ -328,6 +321,30 @@ def _title_first(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | B
                   frames_dropped=first.frames_dropped)]
 
 
+#: A bracketed note at the end of a line: ``(Incomplete)``, ``[live]``.
+_NOTE = re.compile(r"\s*([(\[\uff08][^()\[\]\uff08\uff09]*[)\]\uff09])\s*$")
+
+
+def _title_first_with_note(lineno: int, line: str, stamps: list[Stamp]) -> list[Entry] | BadLine | None:
+    """``Suite-Pee 4:26 (Incomplete)``: a title-first entry with a note after its stamp.
+
+    A setlist adds notes after the time; the chapter is titled with the text
+    around the stamp, ``Suite-Pee (Incomplete)``. Only a bracketed note, so prose
+    with a time in the middle ("doors at 5:00 sharp") stays prose.
+    """
+    note = _NOTE.search(line)
+    if note is None or note.start() == 0:
+        return None
+    head = line[:note.start()]
+    found = _title_first(lineno, head, [s for s in stamps if s.end <= len(head)])
+    if not isinstance(found, list) or len(found) != 1:
+        return found if isinstance(found, BadLine) else None
+    entry = found[0]
+    title = f"{entry.title} {note.group(1)}"
+    return [replace(entry, line=line, title=title,
+                    bare_title=f"{entry.bare_title} {note.group(1)}" if entry.bare_title else None)]
+
+
 def _title_first_flattened(line: str, stamps: list[Stamp], first: Stamp,
                            start: int) -> list[tuple[Stamp, Stamp | None, str]] | None:
     """Split ``Intro 0:00 / Topic 1:30 / End 3:00`` the same way, titles before stamps.
@@ -355,13 +372,6 @@ def _title_first_flattened(line: str, stamps: list[Stamp], first: Stamp,
         parts.append((stamp, None, region))
         position = after
     return _segments(parts)
-
-
-def _is_prose(title: str) -> bool:
-    """A title-first "title" that is prose running into a time, or a verse reference."""
-    words = title.split()
-    last = words[-1].rstrip(".,") if words else ""
-    return last.lower() in _PROSE_TAIL or last in _BOOKS
 
 
 # -- broken entries --------------------------------------------------------------------

@@ -29,14 +29,20 @@ _MD_LINK = re.compile(r"\[([^\[\]\n]*(?:\[[^\[\]\n]*\][^\[\]\n]*)?)\]\((?:https?
 def logical_lines(text: str) -> list[tuple[int, str]]:
     """``(lineno, line)`` pairs: HTML made into lines, markdown links unwrapped, bidi marks gone.
 
-    ``lineno`` is the 1-based source line where the logical line starts. CR, CRLF
-    and U+2028 all end lines. Markdown links keep their text (``[(0:00) Intro](url)``
+    ``lineno`` is the 1-based source line where the logical line starts; in HTML
+    show notes, where ``<br />``-separated lines often share one physical line,
+    it is the 1-based number of the logical line among the non-empty ones. CR, CRLF and U+2028 all end lines. Markdown links keep their text (``[(0:00) Intro](url)``
     is ``(0:00) Intro``), so a time inside the URL is never read. HTML escaped
     twice (``&lt;p&gt;``, as in an RSS feed's XML source) is unescaped once first.
     """
     if not _HTML_HINT.search(text) and _ESCAPED_HTML_HINT.search(text):
         text = html.unescape(text)
-    lines = _html_lines(text) if _HTML_HINT.search(text) else _plain_lines(text)
+    if _HTML_HINT.search(text):
+        # Tags leave empty logical lines ("<p>" opens one): they carry nothing to number.
+        kept = [line for _, line in _html_lines(text) if line.strip()]
+        lines = list(enumerate(kept, start=1))
+    else:
+        lines = _plain_lines(text)
     return [(lineno, _MD_LINK.sub(r"\1", line).translate(BIDI_MARKS)) for lineno, line in lines]
 
 

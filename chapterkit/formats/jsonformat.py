@@ -117,6 +117,15 @@ def _time_ns(value: object, where: str, *, nullable: bool) -> int | None:
     return int(Decimal(value).quantize(_NS, rounding=ROUND_HALF_UP).scaleb(9))
 
 
+def _check_unicode(text: str, where: str) -> None:
+    """JSON's ``\\ud800`` escapes can spell a lone surrogate, which no file can store as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SourceError(f"{where} is not valid Unicode: a lone surrogate "
+                          f"\\u{ord(text[exc.start]):04x} at character {exc.start + 1}") from None
+
+
 def _chapter(item: object, index: int, options: ParseOptions, diagnostics: list[Diagnostic],
              unknown: set[str]) -> Chapter:
     where = f"chapters[{index}]"
@@ -132,6 +141,7 @@ def _chapter(item: object, index: int, options: ParseOptions, diagnostics: list[
         title = ""
     elif not isinstance(title, str):
         raise SourceError(f"{where}.title must be a string")
+    _check_unicode(title, f"{where}.title")
     if end_ns is not None and end_ns < start_ns:
         message = f"{where} ends before it starts"
         if not options.lenient:
@@ -160,6 +170,8 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     title = document.get("title")
     if title is not None and not isinstance(title, str):
         raise SourceError("title must be a string or null")
+    if title is not None:
+        _check_unicode(title, "title")
     duration_ns = _time_ns(document.get("duration"), "duration", nullable=True)
     diagnostics: list[Diagnostic] = []
     unknown = {key for key in document if key not in _LIST_KEYS}

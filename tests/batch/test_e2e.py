@@ -97,7 +97,7 @@ def test_embed_run_outcomes_exit_code_and_untouched_inputs(runs):
     assert files["twosrc.flac"]["exit_code"] == 2
     assert "twosrc.json" in files["twosrc.flac"]["message"] and "twosrc.vtt" in files["twosrc.flac"]["message"]
     assert files["c.mov"]["source"].endswith("c.mov.vtt") and files["f.mkv"]["source"].endswith("f.chapters.ffmeta")
-    assert files["a.mp4"]["method"] == "ffmpeg" and files["i.mp3"]["method"] == "mutagen"
+    assert files["a.mp4"]["method"] == "in place" and files["i.mp3"]["method"] == "copy"
     assert files["warned.opus"]["diagnostics"][0]["lineno"] == 3
     assert done.stderr.rstrip().splitlines()[-1].startswith(
         "chapterkit: FAIL: 24 files: 19 written, 1 up to date, 1 skipped, 1 findings, 2 error in ")

@@ -201,7 +201,7 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
         report_file = report_file or legacy_output
     if keyframes and (report_format not in ("text", "json") or len(media) > 1):
         raise UsageError("--keyframes works on one file with --report text or json")
-    many = (media, source, from_format, tolerance, readers, report_format, options.lenient, report_file,
+    many = (media, source, from_format, tolerance, readers, report_format, options, report_file,
             strict, quiet, ffmpeg_path)
     if len(media) > 1 or source is None:
         from chapterkit.cli_batch import verify_many

@@ -10,6 +10,8 @@ import os
 
 import click
 
+from chapterkit.cli_options import chapter_source_options
+
 REPORT_CHOICE = click.Choice(["text", "json", "junit", "github"])
 COLOR_CHOICE = click.Choice(["auto", "always", "never"])
 
@@ -57,8 +59,7 @@ def run_jobs(jobs, settings, *, workers, executor, quiet, color, shard_text=None
 @click.option("--fail-fast", is_flag=True, help="Start no new file after the first failure.")
 @click.option("--strict", is_flag=True, help="Warnings (skipped line, cut title, rounded time) are findings.")
 @click.option("--force", is_flag=True, help="Replace an existing output that holds other chapters.")
-@click.option("--lenient", is_flag=True, help="Repair chapter lists instead of refusing them.")
-@click.option("--fps", help="Frame rate for HH:MM:SS:FF stamps (25, 29.97, 30000/1001).")
+@chapter_source_options
 @click.option("--readers", help="--check: readers to use, comma-separated, or 'all' (default: the in-process ones).")
 @click.option("--tolerance", help="--check: allowed drift (250ms, 0.25s, 2). Default: the source's precision.")
 @click.option("--no-verify", is_flag=True, help="Skip reading each written file back.")
@@ -72,9 +73,13 @@ def run_jobs(jobs, settings, *, workers, executor, quiet, color, shard_text=None
 @click.option("--executor", type=click.Choice(["process", "thread"]), default=None, hidden=True)
 @click.pass_context
 def batch(ctx, folders, out_dir, in_place, check, dry_run, recursive, manifest, include, exclude, shard_text,
-          workers, fail_fast, strict, force, lenient, fps, readers, tolerance, no_verify, report_format, report_file,
+          workers, fail_fast, strict, force, from_format, options, readers, tolerance, no_verify, report_format, report_file,
           quiet, color, ffmpeg_path, executor):
-    """Chapter every media file in FOLDERS from its sidecar (clip.chapters.txt, clip.vtt, clip.mp4.json ...)."""
+    """Chapter every media file in FOLDERS from its sidecar (clip.chapters.txt, clip.vtt, clip.mp4.json ...).
+
+    The chapter-source options apply to every sidecar; --from reads every sidecar as that
+    format (discovery still finds them by name). A --manifest row's format/fps win.
+    """
     from chapterkit import batch as batching
     from chapterkit.batch.work import DEFAULT_EXECUTOR
     from chapterkit.errors import UsageError
@@ -99,8 +104,8 @@ def batch(ctx, folders, out_dir, in_place, check, dry_run, recursive, manifest, 
             raise UsageError(f"unknown reader {', '.join(unknown)} (known: all, {', '.join(READERS)})")
     settings = batching.Settings(
         mode="check" if check else "embed", out_dir=None if out_dir is None else os.path.abspath(out_dir),
-        in_place=in_place, dry_run=dry_run, force=force, strict=strict, lenient=lenient, fps=fps,
-        readers=names or None, tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
+        in_place=in_place, dry_run=dry_run, force=force, strict=strict, options=options,
+        from_format=from_format, readers=names or None, tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
         verify=not no_verify, ffmpeg=ffmpeg_path, fail_fast=fail_fast)
     report = run_jobs(jobs, settings, workers=workers, executor=executor or DEFAULT_EXECUTOR, quiet=quiet,
                       color=color, shard_text=shard_text)
@@ -128,9 +133,12 @@ def merge(ctx, reports, report_format, report_file, quiet):
     ctx.exit(document["exit_code"])
 
 
-def verify_many(media, source, from_format, tolerance, readers, report_format, lenient, report_file, strict,
+def verify_many(media, source, from_format, tolerance, readers, report_format, options, report_file, strict,
                 quiet, ffmpeg_path) -> int:
-    """``chapterkit verify A B C``: the batch check of those files (each with its sidecar, or ``source``)."""
+    """``chapterkit verify A B C``: the batch check of those files (each with its sidecar, or ``source``).
+
+    ``options`` (a ParseOptions) and ``from_format`` apply to every source.
+    """
     from chapterkit import batch as batching
     from chapterkit.batch.discover import Job, sidecar_for
     from chapterkit.verify import parse_tolerance
@@ -138,7 +146,7 @@ def verify_many(media, source, from_format, tolerance, readers, report_format, l
     jobs = []
     for path in media:
         if source is not None:
-            jobs.append(Job(path, source, path, format=from_format))
+            jobs.append(Job(path, source, path))
             continue
         folder = os.path.dirname(path) or "."
         try:
@@ -147,10 +155,10 @@ def verify_many(media, source, from_format, tolerance, readers, report_format, l
             names = {}
         sidecar, rivals = sidecar_for(os.path.basename(path), names)
         jobs.append(Job(path, None if sidecar is None else os.path.join(folder, sidecar), path,
-                        tuple(os.path.join(folder, rival) for rival in rivals), format=from_format))
+                        tuple(os.path.join(folder, rival) for rival in rivals)))
     names = tuple(n.strip() for n in readers.split(",") if n.strip()) if readers else ("all",)
-    settings = batching.Settings(mode="check", strict=strict, lenient=lenient, readers=names,
-                                 tolerance_ns=parse_tolerance(tolerance) if tolerance else None, ffmpeg=ffmpeg_path)
+    settings = batching.Settings(mode="check", strict=strict, options=options, from_format=from_format,
+                                 readers=names, tolerance_ns=parse_tolerance(tolerance) if tolerance else None, ffmpeg=ffmpeg_path)
     report = run_jobs(jobs, settings, workers=1, executor="thread", quiet=True, color="never")
     deliver(batching.to_document(report, command="verify"), report_format, report_file, quiet)
     return report.exit_code

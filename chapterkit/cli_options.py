@@ -92,21 +92,16 @@ def chapter_source_options(command):
 def build_options(*, duration_ns=None, lenient=False, fps=None, rules="youtube", language=None,
                   timeline_start=None, marker_color=None, split_flattened=False):
     """A :class:`ParseOptions` from option values; a bad ``--fps`` is a :class:`UsageError`."""
-    from fractions import Fraction
-
     from chapterkit.formats.base import ParseOptions
 
     rate = None
     if fps:
-        from chapterkit.edits import parse_rate
+        from chapterkit.edits import parse_fps
 
         try:
-            rate = parse_rate(fps)
+            rate = parse_fps(fps)
         except UsageError:
             raise UsageError(f"--fps {fps!r} is not a positive number (e.g. 25, 29.97, 30000/1001)") from None
-        if rate in (Fraction("29.97"), Fraction("59.94"), Fraction("23.976"), Fraction("23.98")):
-            # The NTSC family: "29.97" is what people type for 30000/1001 (exact: no drift over hours).
-            rate = Fraction(round(rate * 1001 / 1000) * 1000, 1001)
     return ParseOptions(duration_ns=duration_ns, lenient=lenient, fps=rate, split_flattened=split_flattened,
                         rules=rules, timeline_start=timeline_start, marker_color=marker_color,
                         language=language)

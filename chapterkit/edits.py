@@ -268,6 +268,18 @@ def parse_rate(text: str) -> Fraction:
     return rate
 
 
+def parse_fps(text: str) -> Fraction:
+    """A chapter source's frame rate: :func:`parse_rate`, with the NTSC family made exact.
+
+    ``29.97`` is what people type for 30000/1001 (likewise 59.94, 23.976, 23.98): the
+    exact rate, so frame stamps do not drift over hours.
+    """
+    rate = parse_rate(text)
+    if rate in (Fraction("29.97"), Fraction("59.94"), Fraction("23.976"), Fraction("23.98")):
+        rate = Fraction(round(rate * 1001 / 1000) * 1000, 1001)
+    return rate
+
+
 def parse_scale(text: str) -> tuple[Fraction, Fraction]:
     """``FROM:TO`` rates, e.g. ``25:24000/1001``."""
     source, colon, target = text.partition(":")

@@ -57,8 +57,13 @@ def read_text(path: str | os.PathLike[str]) -> str:
 def load(path: str | os.PathLike[str], format_name: str | None = None,
          options: ParseOptions = ParseOptions()) -> ParseResult:
     """Read and parse a chapter source; the format is named, detected by content, or implied by the extension."""
+    return parse(read_text(path), path, format_name, options)
+
+
+def parse(text: str, path: str | os.PathLike[str], format_name: str | None = None,
+          options: ParseOptions = ParseOptions()) -> ParseResult:
+    """Parse the already read ``text`` of ``path`` as :func:`load` does (errors name ``path``)."""
     name = os.fspath(path)
-    text = read_text(name)
     try:
         # Content first, then the extension (formats.detect); stdin has no extension.
         return formats.parse(text, format_name, options, path=None if name == STDIN else name)

@@ -45,7 +45,8 @@ class Job:
 
     ``source`` is None when there is none; ``candidates`` lists every source found when
     more than one competes (then ``source`` is None and the job is an error). ``name`` is
-    the media path relative to the folder it was found in (unique within a run).
+    the media path relative to the folder it was found in (unique within a run). ``text``
+    is the source's text when it was read once for several files (``verify A B --chapters -``).
     """
 
     media: str
@@ -54,6 +55,7 @@ class Job:
     candidates: tuple[str, ...] = ()
     format: str | None = None
     fps: str | None = None
+    text: str | None = None   # the source's text when already read (stdin shared by several files)
 
 
 def sidecar_extensions() -> tuple[str, ...]:

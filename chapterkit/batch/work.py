@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from chapterkit.batch.discover import Job
 from chapterkit.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, ChapterkitError, NoChaptersError, UsageError
+from chapterkit.formats.base import ParseOptions
 
 #: Measured with bench/bench_batch.py (bench/RESULTS.md): a file's work is a few ms of
 #: parsing (check, up to date) or an FFmpeg child / mutagen file copy (embed), so a
@@ -51,7 +52,11 @@ STATUSES = tuple(STATUS_EXIT)
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What to do with every job. ``mode`` is ``embed`` or ``check``."""
+    """What to do with every job. ``mode`` is ``embed`` or ``check``.
+
+    ``options`` and ``from_format`` are how every chapter source is parsed (the CLI's
+    chapter-source options); a manifest row's ``format``/``fps`` override them for its file.
+    """
 
     mode: str = "embed"
     out_dir: str | None = None
@@ -59,9 +64,8 @@ class Settings:
     dry_run: bool = False
     force: bool = False
     strict: bool = False
-    lenient: bool = False
-    fps: str | None = None
-    rules: str | None = None
+    options: ParseOptions = ParseOptions()
+    from_format: str | None = None
     readers: tuple[str, ...] | None = None   # --check: None = the in-process ones, ("all",) = every one
     tolerance_ns: int | None = None
     verify: bool = True
@@ -212,21 +216,22 @@ def _process(job: Job, s: Settings, acc: _Acc) -> tuple[str, str]:
 
 
 def _load(job: Job, s: Settings, acc: _Acc):
-    from fractions import Fraction
+    from dataclasses import replace
 
     from chapterkit import sources
-    from chapterkit.formats.base import ParseOptions
+    from chapterkit.edits import parse_fps
 
-    fps_text = job.fps or s.fps
-    try:
-        fps = Fraction(fps_text) if fps_text else None
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"fps {fps_text!r} is not a number", path=job.source) from None
-    options = ParseOptions(lenient=s.lenient, fps=fps, **({"rules": s.rules} if s.rules else {}))
-    parsed = sources.load(job.source, job.format, options)
+    options = s.options
+    if job.fps:
+        try:
+            options = replace(options, fps=parse_fps(job.fps))
+        except UsageError:
+            raise UsageError(f"fps {job.fps!r} is not a positive number", path=job.source) from None
+    text = sources.read_text(job.source) if job.text is None else job.text
+    parsed = sources.parse(text, job.source, job.format or s.from_format, options)
     acc.diagnostics += [d.as_dict() for d in parsed.diagnostics]
     acc.chapters = len(parsed.chapters)
-    acc.lines = chapter_lines(sources.read_text(job.source), [c.title for c in parsed.chapters])
+    acc.lines = chapter_lines(text, [c.title for c in parsed.chapters])
     return parsed.chapters
 
 

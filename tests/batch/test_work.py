@@ -10,6 +10,7 @@ import pytest
 from chapterkit.batch import Job, Settings, find_jobs, run
 from chapterkit.batch.work import chapter_lines, process
 from chapterkit.errors import UsageError
+from chapterkit.formats.base import ParseOptions
 from tests.batch import editor_folder as ef
 
 
@@ -28,7 +29,7 @@ def test_process_turns_every_failure_into_an_outcome(tmp_path, small):
     by_name = {j.name: j for j in find_jobs(tmp_path)}
     strict = process(by_name["a.flac"], Settings(mode="check"))
     assert (strict.status, strict.exit_code) == ("findings", 1) and "repeats the start" in strict.message
-    lenient = process(by_name["a.flac"], Settings(out_dir=str(tmp_path / "out"), lenient=True))
+    lenient = process(by_name["a.flac"], Settings(out_dir=str(tmp_path / "out"), options=ParseOptions(lenient=True)))
     assert lenient.status == "written" and lenient.written and lenient.warnings  # the repair is reported
     broken = process(by_name["bad.mp3"], Settings(mode="check"))
     assert (broken.status, broken.exit_code) == ("error", 2) and "bad.mp3" in broken.message

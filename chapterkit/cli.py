@@ -83,13 +83,14 @@ def _command_signals() -> bool:
     return True
 
 
-def _load(source: str, from_format: str | None, options):
-    """Parse a chapter source and print its diagnostics on stderr."""
+def _load(source: str, from_format: str | None, options, text: str | None = None):
+    """Parse a chapter source (or its already read ``text``) and print its diagnostics on stderr."""
     from chapterkit import sources
     from chapterkit.errors import NoChaptersError
 
     try:
-        result = sources.load(source, from_format, options)
+        result = (sources.load(source, from_format, options) if text is None
+                  else sources.parse(text, source, from_format, options))
     except NoChaptersError as exc:
         # The refusal itself is the error line; the rest say what else was skipped.
         for diagnostic in exc.diagnostics:
@@ -194,6 +195,7 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
            strict, quiet, ffmpeg_path, keyframes):
     """Check that each MEDIA carries the chapters of its source; exit 1 on any drift."""
     from chapterkit import reports
+    from chapterkit.sources import read_text
     from chapterkit.verify import parse_tolerance, verify_file
 
     if legacy_output:
@@ -201,14 +203,16 @@ def verify(ctx, media, source, from_format, options, tolerance, readers, report_
         report_file = report_file or legacy_output
     if keyframes and (report_format not in ("text", "json") or len(media) > 1):
         raise UsageError("--keyframes works on one file with --report text or json")
+    # Standard input can be read only once: read it here and give that text to every file.
+    stdin_text = read_text(source) if source == "-" else None
     many = (media, source, from_format, tolerance, readers, report_format, options, report_file,
-            strict, quiet, ffmpeg_path)
+            strict, quiet, ffmpeg_path, stdin_text)
     if len(media) > 1 or source is None:
         from chapterkit.cli_batch import verify_many
 
         ctx.exit(verify_many(*many))
     try:
-        expected = _load(source, from_format, options)
+        expected = _load(source, from_format, options, stdin_text)
         report = verify_file(media[0], expected, readers=_split(readers),
                              tolerance_ns=parse_tolerance(tolerance) if tolerance else None,
                              ffmpeg=ffmpeg_path)

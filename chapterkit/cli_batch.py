@@ -134,10 +134,11 @@ def merge(ctx, reports, report_format, report_file, quiet):
 
 
 def verify_many(media, source, from_format, tolerance, readers, report_format, options, report_file, strict,
-                quiet, ffmpeg_path) -> int:
+                quiet, ffmpeg_path, source_text=None) -> int:
     """``chapterkit verify A B C``: the batch check of those files (each with its sidecar, or ``source``).
 
-    ``options`` (a ParseOptions) and ``from_format`` apply to every source.
+    ``options`` (a ParseOptions) and ``from_format`` apply to every source; ``source_text``
+    is ``source`` already read (standard input, which cannot be read once per file).
     """
     from chapterkit import batch as batching
     from chapterkit.batch.discover import Job, sidecar_for
@@ -146,7 +147,7 @@ def verify_many(media, source, from_format, tolerance, readers, report_format, o
     jobs = []
     for path in media:
         if source is not None:
-            jobs.append(Job(path, source, path))
+            jobs.append(Job(path, source, path, text=source_text))
             continue
         folder = os.path.dirname(path) or "."
         try:

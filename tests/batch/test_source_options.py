@@ -103,3 +103,21 @@ def test_fps_reads_an_edl_sidecar_at_exact_ntsc_times(tmp_path, clips):
     written = reader_function("matroska")(str(tmp_path / "out" / "clip.mkv")).chapters
     assert [c.start_ns for c in written] == NTSC_STARTS
     assert written.titles == ("Start", "Frame 45", "Frame 70")
+
+
+def test_verify_reads_chapters_from_stdin_once_for_every_file(tmp_path, clips):
+    media = []
+    for name in ("a", "b", "c"):
+        shutil.copyfile(clips["two"], tmp_path / f"{name}.flac")
+        media.append(str(tmp_path / f"{name}.flac"))
+    shared = invoke("verify", *media, "--chapters", "-", "--rules", "basic", "--report", "json", input=TWO)
+    assert shared.exit_code == 0, shared.output
+    entries = json.loads(shared.stdout)["files"]
+    assert [(f["status"], f["chapters"], f["source"]) for f in entries] == [("ok", 2, "-")] * 3
+    drifted = invoke("verify", *media, "--chapters", "-", "--rules", "basic", "--tolerance", "100ms", input="0:00 Intro\n0:01 Outro\n")
+    assert drifted.exit_code == 1 and drifted.stdout.count("findings") >= 3, drifted.output
+    # one file whose stdin source is refused: the machine report still gives the real reason
+    refused = invoke("verify", media[0], "--chapters", "-", "--report", "json", input=TWO)
+    assert refused.exit_code == 1
+    [entry] = json.loads(refused.stdout)["files"]
+    assert entry["status"] == "findings" and "YouTube" in entry["message"]

@@ -231,7 +231,11 @@ def _load(job: Job, s: Settings, acc: _Acc):
     parsed = sources.parse(text, job.source, job.format or s.from_format, options)
     acc.diagnostics += [d.as_dict() for d in parsed.diagnostics]
     acc.chapters = len(parsed.chapters)
-    acc.lines = chapter_lines(text, [c.title for c in parsed.chapters])
+    own = parsed.chapter_lines if len(parsed.chapter_lines) == len(parsed.chapters) else ()
+    acc.lines = list(own)
+    if not own or not all(own):  # the parser did not say for every chapter: find those by title
+        found = chapter_lines(text, [c.title for c in parsed.chapters])
+        acc.lines = [mine or guess for mine, guess in zip(own or found, found)]
     return parsed.chapters
 
 
@@ -291,11 +295,10 @@ def _check(job: Job, chapters, container: str, s: Settings, acc: _Acc) -> tuple[
 def chapter_lines(text: str, titles: Sequence[str]) -> list[int]:
     """The 1-based source line that defined each chapter, 0 when not found.
 
-    Parsers report line numbers for their diagnostics but not for the chapters they
-    return, so the line is found again: the first line after the previous chapter's
-    that carries the title (as written, or JSON-escaped). Every text format here keeps a
-    chapter's title on one line (description, FFMETADATA ``title=``, a WebVTT cue text,
-    a JSON string).
+    The fallback where a parser leaves ``ParseResult.chapter_lines`` empty or 0 (the
+    description and marker parsers fill it): the first line after the previous chapter's
+    that carries the title (as written, or JSON-escaped); every text format here keeps a
+    chapter's title on one line (FFMETADATA ``title=``, a WebVTT cue text, a JSON string).
     """
     lines = text.splitlines()
     found, position = [], 0

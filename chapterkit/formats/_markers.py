@@ -78,7 +78,7 @@ def finish(markers: list[Marker], diagnostics: list[Diagnostic], options: ParseO
     """
     wanted = color_key(options.marker_color) if options.marker_color else None
     duration = options.duration_ns
-    kept: list[tuple[int, int | None, str]] = []
+    kept: list[tuple[int, int | None, str, int]] = []
     for marker in markers:
         if wanted is not None and color_key(marker.color) != wanted:
             diagnostics.append(Diagnostic(
@@ -98,7 +98,7 @@ def finish(markers: list[Marker], diagnostics: list[Diagnostic], options: ParseO
                 marker.lineno, marker.line))
             continue
         end_ns = None if marker.end is None else max(start_ns, _ns(marker.end - timeline_start, unit))
-        kept.append((start_ns, end_ns, marker.title))
+        kept.append((start_ns, end_ns, marker.title, marker.lineno))
     if not kept:
         reason = f"no {what} markers found" if not markers else \
             f"none of the {len(markers)} {what} markers is a chapter"
@@ -107,13 +107,14 @@ def finish(markers: list[Marker], diagnostics: list[Diagnostic], options: ParseO
     kept.sort(key=lambda item: item[0])  # stable: equal starts stay as written
     # Ends as ChapterList would fill them (next start, else the duration), made here in one pass.
     chapters = []
-    for index, (start_ns, end_ns, title) in enumerate(kept):
+    for index, (start_ns, end_ns, title, _lineno) in enumerate(kept):
         if end_ns is None:
             end_ns = kept[index + 1][0] if index + 1 < len(kept) else (
                 duration if duration is not None and duration >= start_ns else None)
         chapters.append(Chapter(start_ns, end_ns, title))
     diagnostics.sort(key=lambda d: d.lineno)
-    return ParseResult(ChapterList(tuple(chapters), duration_ns=duration), tuple(diagnostics))
+    return ParseResult(ChapterList(tuple(chapters), duration_ns=duration), tuple(diagnostics),
+                       tuple(item[3] for item in kept))
 
 
 def _ns(value: int | Fraction, unit: Fraction) -> int:

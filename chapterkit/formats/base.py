@@ -62,10 +62,16 @@ class ParseOptions:
 
 @dataclass(frozen=True, slots=True)
 class ParseResult:
-    """The chapters a parser found and what it said about the lines it read."""
+    """The chapters a parser found and what it said about the lines it read.
+
+    ``chapter_lines``: the 1-based source line that defined chapter N, at index N-1, so a
+    report can point at it (GitHub annotations); empty where the format does not say
+    (then chapterkit.batch finds the line by the title).
+    """
 
     chapters: ChapterList
     diagnostics: tuple[Diagnostic, ...] = ()
+    chapter_lines: tuple[int, ...] = ()
 
 
 class ChapterFormat(Protocol):

@@ -119,7 +119,7 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         _refuse(diagnostics)
     chapters = ChapterList.of(((item.start_ns, item.title) for item in items),
                               duration_ns=options.duration_ns)
-    return ParseResult(chapters, _sorted(diagnostics))
+    return ParseResult(chapters, _sorted(diagnostics), tuple(item.lineno for item in items))
 
 
 def render(chapters: ChapterList) -> str:

@@ -121,3 +121,14 @@ def test_verify_reads_chapters_from_stdin_once_for_every_file(tmp_path, clips):
     assert refused.exit_code == 1
     [entry] = json.loads(refused.stdout)["files"]
     assert entry["status"] == "findings" and "YouTube" in entry["message"]
+
+
+def test_github_annotation_points_at_the_line_the_parser_read(tmp_path, clips):
+    """Chapter 1's title also stands in a prose line above the list; the annotation skips that line."""
+    shutil.copyfile(clips["two"], tmp_path / "a.flac")
+    (tmp_path / "a.txt").write_text("Opening credits by Sam\n\n0:00 Opening\n0:02 Outro\n", encoding="utf-8")
+    done = invoke("batch", str(tmp_path), "--check", "--rules", "basic", "--report", "github")
+    assert done.exit_code == 1, done.output
+    errors = [line for line in done.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and errors[0].startswith(f"::error file={tmp_path / 'a.txt'},line=3,"), errors
+    assert "Opening" in errors[0]

@@ -536,3 +536,11 @@ def test_render_rounds_to_the_millisecond_and_names_untitled_chapters():
     assert description.render(chapters) == "0:00 Chapter 1\n0:01.235 Odd\n"
     assert description.render(ChapterList.of([(0, "Two\nlines\u200f")])) == "0:00 Two lines\n"
     assert description.render(ChapterList()) == ""
+
+
+def test_chapter_lines_are_the_lines_that_defined_each_chapter():
+    # Line 1 carries the first title too: the parser's own line numbers are not fooled by it.
+    text = "Opening credits by Sam\n\n0:00 Opening\n0:12 Main part\n0:25 Outro\n"
+    assert description.parse(text).chapter_lines == (3, 4, 5)
+    moved = description.parse("0:00 A\n0:30 C\n0:15 B\n", ParseOptions(rules="basic", lenient=True))
+    assert [c.title for c in moved.chapters] == ["A", "B", "C"] and moved.chapter_lines == (1, 3, 2)

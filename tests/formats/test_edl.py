@@ -242,3 +242,13 @@ def test_utf16_with_bom_and_a_known_duration():
     result = edl.parse(decoded, ParseOptions(fps=Fraction(25), duration_ns=40 * S))
     assert [(c.start_ns, c.end_ns, c.title) for c in result.chapters] == [(0, 40 * S, "Zéro")]
     assert [(d.lineno, d.code) for d in result.diagnostics] == [(4, "beyond_duration")]
+
+
+def test_chapter_lines_point_at_each_marker_even_when_sorted():
+    text = fixture_path("formats", "edl", "resolve_01h_25fps.edl").read_text(encoding="utf-8-sig")
+    assert edl.parse(text, formats.ParseOptions(fps=Fraction(25))).chapter_lines == (5, 8, 11, 14)
+    blocks = text.split("\n\n")  # title block, then one block per marker: the last marker first
+    swapped = "\n\n".join([blocks[0], blocks[-1].rstrip("\n"), *blocks[1:-1]]) + "\n"
+    result = edl.parse(swapped, formats.ParseOptions(fps=Fraction(25)))
+    assert result.chapters[-1].title == edl.parse(text, formats.ParseOptions(fps=Fraction(25))).chapters[-1].title
+    assert result.chapter_lines == (8, 11, 14, 5)

@@ -15,7 +15,7 @@ What may change, and why:
   sets it (``ffmpeg_mux_init.c``); MP3/Ogg/FLAC are not remuxed and keep theirs;
 - Matroska's per-stream ``DURATION`` tags are statistics the muxer recomputes from
   the packets (``matroskaenc.c``), not user tags;
-- an MP4 timecode track is re-created by the mp4 muxer (see ``embed._streams_to_drop``)
+- an MP4 timecode track is re-created by the mp4 muxer (see ``remux.stream_plan``)
   and takes the video track's ``handler_name``.
 """
 

@@ -230,8 +230,8 @@ def referrers(path: str) -> list[tuple[str, bool]]:
     """(handler, enabled) of each track whose tref names a chapter track."""
     from chapterkit.containers import mp4
 
-    with mp4._open(path) as reader:
-        return [(track.handler, track.enabled) for track in mp4._read_movie(reader).tracks
+    with mp4.open_mp4(path) as reader:
+        return [(track.handler, track.enabled) for track in mp4.read_movie(reader).tracks
                 if track.references.get("chap")]
 
 

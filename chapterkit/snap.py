@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from chapterkit import muxer
+from chapterkit import ffanalysis, muxer
 from chapterkit.errors import UsageError
 from chapterkit.model import NS_PER_SECOND, Chapter, ChapterList, seconds_to_ns
 from chapterkit.timecode import format_clock
@@ -68,8 +68,8 @@ def detect_cuts(media: str, ffmpeg: str | None = None) -> dict[int, str]:
 
 
 def _run(ffmpeg: str, media: str, kind: str, pattern: re.Pattern[str]) -> list[int]:
-    argv = muxer.build_detect_argv(ffmpeg, media, kind)
-    log = muxer.run_for_log(argv, path=media, verb=f"detecting {kind} in")
+    argv = ffanalysis.build_detect_argv(ffmpeg, media, kind)
+    log = ffanalysis.run_for_log(argv, path=media, verb=f"detecting {kind} in")
     return [seconds_to_ns(match) for match in pattern.findall(log) if not match.startswith("-")]
 
 

@@ -14,7 +14,7 @@ a ``data:`` URL because a ``<track>`` is fetched in same-origin mode and a ``fil
 page's origin is opaque, so Chromium refuses a sibling ``.vtt`` file ("Unsafe attempt
 to load URL"), while ``data:`` URLs are fetched whatever the mode (Fetch standard,
 main fetch step "scheme is data"). Only the media is referenced, by a relative URL.
-Thumbnails are frames FFmpeg decodes at each chapter's start (``muxer.build_thumbnail_argv``).
+Thumbnails are frames FFmpeg decodes at each chapter's start (``ffanalysis.build_thumbnail_argv``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import tempfile
 import urllib.parse
 from dataclasses import dataclass
 
-from chapterkit import containers, formats, muxer
+from chapterkit import containers, ffanalysis, formats, muxer
 from chapterkit.errors import ChapterMismatchError, MediaError
 from chapterkit.model import ChapterList
 from chapterkit.sources import write_text_atomic
@@ -89,8 +89,8 @@ def _thumbnails(binary: muxer.FFmpegBinary, media: str, chapters: ChapterList) -
     with tempfile.TemporaryDirectory(prefix="chapterkit-web-") as scratch:
         for index, chapter in enumerate(chapters):
             target = os.path.join(scratch, f"{index}.jpg")
-            muxer.run(muxer.build_thumbnail_argv(binary.path, media, chapter.start_ns, target,
-                                                 width=THUMBNAIL_WIDTH), path=media, verb="extracting a frame of")
+            muxer.run(ffanalysis.build_thumbnail_argv(binary.path, media, chapter.start_ns, target,
+                                                      width=THUMBNAIL_WIDTH), path=media, verb="extracting a frame of")
             if os.path.exists(target) and os.path.getsize(target):
                 with open(target, "rb") as handle:
                     found.append("data:image/jpeg;base64," + base64.b64encode(handle.read()).decode("ascii"))

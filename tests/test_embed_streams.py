@@ -15,7 +15,7 @@ What may change, and why:
   sets it (``ffmpeg_mux_init.c``); MP3/Ogg/FLAC are not remuxed and keep theirs;
 - Matroska's per-stream ``DURATION`` tags are statistics the muxer recomputes from
   the packets (``matroskaenc.c``), not user tags;
-- an MP4 timecode track is re-created by the mp4 muxer (see ``embed._streams_to_drop``)
+- an MP4 timecode track is re-created by the mp4 muxer (see ``remux.stream_plan``)
   and takes the video track's ``handler_name``.
 """
 
@@ -230,8 +230,8 @@ def referrers(path: str) -> list[tuple[str, bool]]:
     """(handler, enabled) of each track whose tref names a chapter track."""
     from chapterkit.containers import mp4
 
-    with mp4._open(path) as reader:
-        return [(track.handler, track.enabled) for track in mp4._read_movie(reader).tracks
+    with mp4.open_mp4(path) as reader:
+        return [(track.handler, track.enabled) for track in mp4.read_movie(reader).tracks
                 if track.references.get("chap")]
 
 

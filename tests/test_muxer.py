@@ -429,7 +429,7 @@ def test_embed_keeps_global_tags_and_sets_new_ones(media, tmp_path):
 
 
 def test_analysis_and_thumbnail_argv_are_built_by_ffmpeg_python():
-    from chapterkit.muxer import build_detect_argv, build_thumbnail_argv
+    from chapterkit.ffanalysis import build_detect_argv, build_thumbnail_argv
 
     scenes = build_detect_argv("ffmpeg", "a:b.mp4", "scenes")
     assert scenes[:1] == ["ffmpeg"] and "file:a:b.mp4" in scenes and "-copyts" in scenes

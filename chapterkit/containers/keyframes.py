@@ -99,8 +99,8 @@ def gaps(chapters: ChapterList, keyframes: Keyframes) -> list[KeyframeGap]:
 def _mp4_keyframes(name: str) -> Keyframes | None:
     from chapterkit.containers import mp4
 
-    with mp4._open(name) as reader:
-        movie = mp4._read_movie(reader)
+    with mp4.open_mp4(name) as reader:
+        movie = mp4.read_movie(reader)
         track = next((t for t in movie.tracks if t.handler == "vide" and t.enabled), None)
         track = track or next((t for t in movie.tracks if t.handler == "vide"), None)
         if track is None:

@@ -49,7 +49,9 @@ _MAX_SAMPLE_READ = 2 + 0xFFFF
 
 
 @dataclass(frozen=True, slots=True)
-class _Track:
+class Track:
+    """One ``trak``: its box, ``tkhd`` id and enabled flag, ``hdlr`` type, media timescale, ``tref``."""
+
     box: Box
     track_id: int
     enabled: bool
@@ -59,11 +61,13 @@ class _Track:
 
 
 @dataclass(frozen=True, slots=True)
-class _Movie:
+class Movie:
+    """The ``moov`` box, its ``mvhd`` timescale and duration (ticks), its tracks and ``mvex`` (fragmented)."""
+
     moov: Box
     timescale: int
     duration_ticks: int
-    tracks: tuple[_Track, ...]
+    tracks: tuple[Track, ...]
     mvex: Box | None
 
 
@@ -73,13 +77,13 @@ def read_quicktime(path: str | os.PathLike[str]) -> ReadResult:
     A file with no chapter track gives an empty list. A corrupt, truncated or
     non-MP4 file raises :class:`~chapterkit.errors.MediaError`.
     """
-    with _open(path) as reader:
-        movie = _read_movie(reader)
+    with open_mp4(path) as reader:
+        movie = read_movie(reader)
         duration_ns = _duration_ns(reader, movie)
-        track, notes = _chapter_track(movie)
+        track, notes = chapter_track(movie)
         if track is None:
             return ReadResult("quicktime", ChapterList(duration_ns=duration_ns), tuple(notes))
-        table = _samples(reader, movie, track)
+        table = track_samples(reader, movie, track)
         shift, edit_notes = _edit_shift(reader, movie, track)
         notes += edit_notes
         notes.append(f"chapter track {track.track_id}: {len(table.sizes)} samples, "
@@ -104,8 +108,8 @@ def read_nero(path: str | os.PathLike[str]) -> ReadResult:
     float seconds; they are turned back into the exact 100 ns count.
     """
     name = os.fspath(path)
-    with _open(name) as reader:
-        movie = _read_movie(reader)
+    with open_mp4(name) as reader:
+        movie = read_movie(reader)
         duration_ns = _duration_ns(reader, movie)
         reader.check_tree(movie.moov)  # mutagen recurses and trusts sizes: bound both first
     import mutagen
@@ -149,7 +153,13 @@ def chpl_units(start: float, mutagen_version: tuple[int, ...], timescale: int) -
 
 
 @contextmanager
-def _open(path: str | os.PathLike[str]) -> Iterator[BoxReader]:
+def open_mp4(path: str | os.PathLike[str]) -> Iterator[BoxReader]:
+    """A :class:`BoxReader` over ``path``, once it looks like MP4/QuickTime; closed on exit.
+
+    Public, with :func:`read_movie`, :func:`chapter_track` and :func:`track_samples`,
+    because the keyframe index (:mod:`.keyframes`) and the player tests walk MP4
+    files the same way the chapter readers do.
+    """
     name = os.fspath(path)
     try:
         handle = open(name, "rb")
@@ -166,7 +176,8 @@ def _open(path: str | os.PathLike[str]) -> Iterator[BoxReader]:
         yield reader
 
 
-def _read_movie(reader: BoxReader) -> _Movie:
+def read_movie(reader: BoxReader) -> Movie:
+    """The ``moov`` box, movie timescale and duration, tracks and ``mvex`` of an open file."""
     # Walk every top-level box (headers only; mdat is skipped by seeking) so a
     # file cut short anywhere is reported, even when moov came first.
     top = list(reader.boxes())
@@ -178,21 +189,21 @@ def _read_movie(reader: BoxReader) -> _Movie:
         raise reader.error(f"box 'moov' at offset {moov.offset} has no 'mvhd'")
     timescale, duration = reader.movie_header(mvhd)
     tracks = tuple(_read_track(reader, trak) for trak in reader.find_all(moov, "trak"))
-    return _Movie(moov, timescale, duration, tracks, reader.find(moov, "mvex"))
+    return Movie(moov, timescale, duration, tracks, reader.find(moov, "mvex"))
 
 
-def _read_track(reader: BoxReader, trak: Box) -> _Track:
+def _read_track(reader: BoxReader, trak: Box) -> Track:
     tkhd, mdhd, hdlr = (reader.find(trak, path) for path in ("tkhd", "mdia/mdhd", "mdia/hdlr"))
     if tkhd is None or mdhd is None:
         raise reader.error(f"track at offset {trak.offset} lacks {'tkhd' if tkhd is None else 'mdhd'}")
     track_id, flags = reader.track_header(tkhd)
     timescale, _ = reader.media_header(mdhd)
     tref = reader.find(trak, "tref")
-    return _Track(trak, track_id, bool(flags & 1), reader.handler_type(hdlr) if hdlr else "",
+    return Track(trak, track_id, bool(flags & 1), reader.handler_type(hdlr) if hdlr else "",
                   timescale, reader.track_references(tref) if tref else {})
 
 
-def _chapter_track(movie: _Movie) -> tuple[_Track | None, list[str]]:
+def chapter_track(movie: Movie) -> tuple[Track | None, list[str]]:
     """The text track some track points at with ``tref/chap``, as FFmpeg and Apple pick it.
 
     A ``chap`` reference may also name a video track of chapter pictures
@@ -201,7 +212,7 @@ def _chapter_track(movie: _Movie) -> tuple[_Track | None, list[str]]:
     """
     by_id = {track.track_id: track for track in movie.tracks}
     notes: list[str] = []
-    referrers: dict[int, list[_Track]] = {}
+    referrers: dict[int, list[Track]] = {}
     for track in movie.tracks:
         for target in track.references.get("chap", ()):
             referrers.setdefault(target, []).append(track)
@@ -219,7 +230,8 @@ def _chapter_track(movie: _Movie) -> tuple[_Track | None, list[str]]:
     return None, notes
 
 
-def _samples(reader: BoxReader, movie: _Movie, track: _Track) -> SampleTable:
+def track_samples(reader: BoxReader, movie: Movie, track: Track) -> SampleTable:
+    """Every sample of the chapter track ``track``: its ``stbl`` plus, when fragmented, its runs."""
     stbl = reader.find(track.box, "mdia/minf/stbl")
     if stbl is None:
         raise reader.error(f"chapter track {track.track_id} has no sample table")
@@ -234,7 +246,7 @@ def _samples(reader: BoxReader, movie: _Movie, track: _Track) -> SampleTable:
     return table
 
 
-def _edit_shift(reader: BoxReader, movie: _Movie, track: _Track) -> tuple[Fraction, list[str]]:
+def _edit_shift(reader: BoxReader, movie: Movie, track: Track) -> tuple[Fraction, list[str]]:
     """Seconds to add to a sample's decode time to get its presentation time.
 
     14496-12 section 8.6.6: leading empty edits (media_time -1) delay the
@@ -284,7 +296,7 @@ def _sample_title(reader: BoxReader, table: SampleTable, index: int) -> tuple[st
         return text.decode("utf-8", errors="replace"), f"chapter sample {index} title is not valid UTF-8"
 
 
-def _duration_ns(reader: BoxReader, movie: _Movie) -> int | None:
+def _duration_ns(reader: BoxReader, movie: Movie) -> int | None:
     if movie.duration_ticks or movie.mvex is None:
         return seconds_to_ns(Fraction(movie.duration_ticks, movie.timescale))
     mehd = reader.find(movie.mvex, "mehd")

@@ -11,6 +11,9 @@ YouTube's published rules (first at 0:00, at least 3, ascending, each at least
 :class:`~chapterkit.errors.NoChaptersError` carrying all of them.
 
 Writing is one ``STAMP Title`` line per chapter that reads back to the same list.
+
+Judging the chosen list against YouTube's rules (and relaxing or repairing it) is
+:mod:`chapterkit.formats._youtube_rules`; this module finds the list and writes it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
-from typing import NoReturn
 
 from chapterkit.diagnostics import Diagnostic
-from chapterkit.errors import NoChaptersError, SourceError, UsageError
+from chapterkit.errors import SourceError, UsageError
 from chapterkit.formats._lines import BadLine, Entry, classify
 from chapterkit.formats._stamps import format_stamp, scan
 from chapterkit.formats._text import BIDI_MARKS, clean_title, logical_lines
+from chapterkit.formats._youtube_rules import (MIN_CHAPTER_NS, MIN_CHAPTERS, SKIPPED, YOUTUBE_ONLY,  # noqa: F401
+                                               Item, basic, refuse, repair, sorted_diagnostics, validate)
 from chapterkit.formats.base import ParseOptions, ParseResult
 from chapterkit.model import NS_PER_SECOND, ChapterList
 from chapterkit.timecode import parse_rate
@@ -33,25 +37,10 @@ name = "youtube"
 extensions = (".txt", ".description")
 summary = "YouTube description text: '0:00 Intro' lines, stamp-first or title-first"
 
-#: YouTube's rules for description chapters (support.google.com/youtube/answer/9884579).
-MIN_CHAPTER_NS = 10 * NS_PER_SECOND
-MIN_CHAPTERS = 3
 #: ``youtube`` refuses a list breaking YouTube's rules; ``basic`` warns (ParseOptions.rules).
 RULES = ("youtube", "basic")
-#: What only YouTube requires: other players take equal starts, short and few chapters, a late first one.
-YOUTUBE_ONLY = frozenset({"first_not_zero", "duplicate", "too_short", "fewer_than_3"})
 #: Inclusive-end ranges (``0:00-1:29``, ``1:30-...``) agree with the next start.
 _RANGE_SLACK_NS = NS_PER_SECOND
-
-
-@dataclass(frozen=True, slots=True)
-class _Item:
-    """A chapter on its way to the model, remembering the line it came from."""
-
-    start_ns: int
-    title: str
-    lineno: int
-    line: str
 
 
 @dataclass(slots=True)
@@ -104,22 +93,22 @@ def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
         if bad:
             broken = next(iter(bad.values()))
             reason = f"no chapter lines found (line {broken.lineno}: {broken.message})"
-        _refuse(diagnostics, Diagnostic("no_timestamps", reason, severity="error"))
+        refuse(diagnostics, Diagnostic("no_timestamps", reason, severity="error"))
     diagnostics += _other_blocks(blocks, chosen)
     diagnostics += _bad_lines_in(chosen, bad, options.duration_ns)
     items = _items(chosen, options, diagnostics)
     if options.rules not in RULES:
         raise UsageError(f"unknown rules {options.rules!r} (known: {', '.join(RULES)})")
     if options.rules == "basic":
-        items = _basic(items, options, diagnostics)
+        items = basic(items, options, diagnostics)
     else:
-        check = _repair if options.lenient else _validate
+        check = repair if options.lenient else validate
         items = check(items, options.duration_ns, diagnostics)
     if any(d.severity == "error" for d in diagnostics):
-        _refuse(diagnostics)
+        refuse(diagnostics)
     chapters = ChapterList.of(((item.start_ns, item.title) for item in items),
                               duration_ns=options.duration_ns)
-    return ParseResult(chapters, _sorted(diagnostics), tuple(item.lineno for item in items))
+    return ParseResult(chapters, sorted_diagnostics(diagnostics), tuple(item.lineno for item in items))
 
 
 def render(chapters: ChapterList) -> str:
@@ -301,18 +290,15 @@ def _fitting(line: BadLine, index: int, block: _Block, duration_ns: int | None) 
     return line if fits else replace(line, suggestion=None)
 
 
-_SKIPPED = "; line skipped"
-
-
 def _bad_diagnostic(line: BadLine) -> Diagnostic:
-    return Diagnostic(line.code, line.message + _SKIPPED, line.lineno, line.line, line.suggestion)
+    return Diagnostic(line.code, line.message + SKIPPED, line.lineno, line.line, line.suggestion)
 
 
-def _items(block: _Block, options: ParseOptions, diagnostics: list[Diagnostic]) -> list[_Item]:
+def _items(block: _Block, options: ParseOptions, diagnostics: list[Diagnostic]) -> list[Item]:
     """The block's entries as items: list numbers dropped, flattened lines, SMPTE and range notes."""
     entries = block.entries
     numbered = _consistently_numbered(entries)
-    items = [_Item(e.start_ns, (e.bare_title or e.title) if numbered else e.title, e.lineno, e.line)
+    items = [Item(e.start_ns, (e.bare_title or e.title) if numbered else e.title, e.lineno, e.line)
              for e in entries]
     flattened = sorted({(e.lineno, e.line) for e in entries if e.flattened})
     for lineno, line in flattened:
@@ -347,182 +333,3 @@ def _consistently_numbered(entries: list[Entry]) -> bool:
     styles = {n[0] for n in numbers if n}
     values = [n[1] for n in numbers if n]
     return len(styles) == 1 and values == list(range(values[0], values[0] + len(values)))
-
-
-# -- YouTube's rules -------------------------------------------------------------------
-
-def _validate(items: list[_Item], duration_ns: int | None, diagnostics: list[Diagnostic]) -> list[_Item]:
-    """Each broken rule is an error naming its line; the caller refuses if there is any."""
-    items = _within_duration(items, duration_ns, diagnostics)
-    if _looks_like_durations(items, duration_ns):
-        diagnostics.append(_durations_error(items))
-        return items
-    first = items[0]
-    if first.start_ns:
-        diagnostics.append(_error(first, "first_not_zero", _first_not_zero(first)))
-    for previous, item in pairwise(items):
-        if item.start_ns == previous.start_ns:
-            diagnostics.append(_error(item, "duplicate", f"{format_stamp(item.start_ns)} repeats the "
-                                      f"start of line {previous.lineno}"))
-        elif item.start_ns < previous.start_ns:
-            diagnostics.append(_error(item, "out_of_order", f"{format_stamp(item.start_ns)} comes after "
-                                      f"{format_stamp(previous.start_ns)}; starts must ascend"))
-    for index, item in enumerate(items):
-        length = _length(items, index, duration_ns)
-        if length is not None and 0 < length < MIN_CHAPTER_NS:
-            diagnostics.append(_error(item, "too_short", f"chapter {item.title!r} lasts "
-                                      f"{format_stamp(length)}; YouTube needs at least 0:10"))
-    if len(items) < MIN_CHAPTERS:
-        diagnostics.append(_error(items[-1], "fewer_than_3", f"only {len(items)} chapter(s); "
-                                  f"YouTube needs at least {MIN_CHAPTERS}"))
-    return items
-
-
-def _basic(items: list[_Item], options: ParseOptions, diagnostics: list[Diagnostic]) -> list[_Item]:
-    """``--rules basic``: YouTube's own rules warn instead of refusing, and nothing is dropped.
-
-    With ``lenient`` an out-of-order start is moved into place (a warning), the one
-    repair that is not YouTube's; equal starts, short chapters and a late first one stay.
-    """
-    found: list[Diagnostic] = []
-    items = _validate(items, options.duration_ns, found)
-    for diagnostic in found:
-        if diagnostic.severity == "error" and diagnostic.code in YOUTUBE_ONLY:
-            diagnostic = replace(diagnostic, severity="warning")
-        elif diagnostic.severity == "error" and diagnostic.code == "out_of_order" and options.lenient:
-            diagnostic = replace(diagnostic, severity="warning", message=diagnostic.message + "; moved into place")
-        diagnostics.append(diagnostic)
-    if options.lenient:
-        items = sorted(items, key=lambda item: item.start_ns)
-    return items
-
-
-def _repair(items: list[_Item], duration_ns: int | None, diagnostics: list[Diagnostic]) -> list[_Item]:
-    """Lenient mode: sort, merge duplicates, insert 0:00, drop too-short chapters; each a warning."""
-    items = _within_duration(items, duration_ns, diagnostics)
-    if _looks_like_durations(items, duration_ns):
-        diagnostics.append(_durations_error(items))
-        return items
-    latest = -1
-    for item in items:
-        if item.start_ns < latest:
-            diagnostics.append(_warning(item, "out_of_order", f"{format_stamp(item.start_ns)} is out of "
-                                        "order; moved into place"))
-        latest = max(latest, item.start_ns)
-    merged: list[_Item] = []
-    for item in sorted(items, key=lambda i: i.start_ns):
-        if merged and item.start_ns == merged[-1].start_ns:
-            diagnostics.append(_warning(item, "duplicate", f"{format_stamp(item.start_ns)} repeats line "
-                                        f"{merged[-1].lineno}; dropped {item.title!r}"))
-        else:
-            merged.append(item)
-    first = merged[0]
-    if first.start_ns and first.start_ns < MIN_CHAPTER_NS:
-        merged[0] = _Item(0, first.title, first.lineno, first.line)
-        diagnostics.append(_warning(first, "first_not_zero", f"{_first_not_zero(first)}; moved it to 0:00"))
-    elif first.start_ns:
-        title = "Start" if first.title.casefold() == "intro" else "Intro"  # never two "Intro"s
-        merged.insert(0, _Item(0, title, first.lineno, first.line))
-        diagnostics.append(_warning(first, "first_not_zero", f"{_first_not_zero(first)}; "
-                                    f"inserted 0:00 {title}"))
-    merged = _drop_too_short(merged, duration_ns, diagnostics)
-    if len(merged) < MIN_CHAPTERS:
-        diagnostics.append(_warning(merged[-1], "fewer_than_3", f"only {len(merged)} chapter(s); "
-                                    f"YouTube needs at least {MIN_CHAPTERS}"))
-    return merged
-
-
-def _drop_too_short(items: list[_Item], duration_ns: int | None,
-                    diagnostics: list[Diagnostic]) -> list[_Item]:
-    """Fold each chapter under 10 s into the one before it (the first absorbs the second)."""
-    while True:
-        short = next((i for i in range(len(items))
-                      if (n := _length(items, i, duration_ns)) is not None and n < MIN_CHAPTER_NS), None)
-        if short is None or len(items) == 1:
-            return items
-        length = _length(items, short, duration_ns) or 0
-        victim = items[max(short, 1)]
-        diagnostics.append(_warning(victim, "too_short", f"chapter {items[short].title!r} lasts "
-                                    f"{format_stamp(length)}; dropped {victim.title!r} "
-                                    f"at {format_stamp(victim.start_ns)}"))
-        items = items[:max(short, 1)] + items[max(short, 1) + 1:]
-
-
-def _within_duration(items: list[_Item], duration_ns: int | None,
-                     diagnostics: list[Diagnostic]) -> list[_Item]:
-    if duration_ns is None:
-        return items
-    kept = []
-    for item in items:
-        if item.start_ns >= duration_ns:
-            diagnostics.append(_warning(item, "beyond_duration", f"{format_stamp(item.start_ns)} is at or "
-                                        f"past the end ({format_stamp(duration_ns)}); dropped"))
-        else:
-            kept.append(item)
-    if not kept:
-        _refuse(diagnostics, Diagnostic("beyond_duration", "every timestamp is at or past the end "
-                                        f"({format_stamp(duration_ns)})", severity="error"))
-    return kept
-
-
-def _looks_like_durations(items: list[_Item], duration_ns: int | None) -> bool:
-    """A tracklist of lengths: first not 0:00, not ascending, summing to about the duration."""
-    starts = [item.start_ns for item in items]
-    descents = sum(1 for a, b in pairwise(starts) if b < a)
-    if len(starts) < 2 or starts[0] == 0 or not descents:
-        return False
-    if duration_ns is None:
-        # Lengths go up and down; start times with a typo descend once or twice.
-        return 3 * descents >= len(starts) - 1
-    return abs(sum(starts) - duration_ns) <= max(10 * NS_PER_SECOND, duration_ns // 100)
-
-
-def _durations_error(items: list[_Item]) -> Diagnostic:
-    total = sum(item.start_ns for item in items)
-    return _error(items[0], "durations", f"these look like durations, not start times (they do not "
-                  f"ascend and add up to {format_stamp(total)})")
-
-
-def _first_not_zero(first: _Item) -> str:
-    stamp = format_stamp(first.start_ns)
-    if first.start_ns == NS_PER_SECOND:
-        return "first chapter starts at 0:01, YouTube's opt-out that turns chapters off, not 0:00"
-    return f"first chapter starts at {stamp}, not 0:00"
-
-
-def _length(items: list[_Item], index: int, duration_ns: int | None) -> int | None:
-    following = items[index + 1].start_ns if index + 1 < len(items) else duration_ns
-    if following is None or following <= items[index].start_ns:
-        return None  # unknown, or an order error reported on its own
-    return following - items[index].start_ns
-
-
-def _error(item: _Item, code: str, message: str) -> Diagnostic:
-    return Diagnostic(code, message, item.lineno, item.line, severity="error")
-
-
-def _warning(item: _Item, code: str, message: str) -> Diagnostic:
-    return Diagnostic(code, message, item.lineno, item.line, severity="warning")
-
-
-def _sorted(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
-    return tuple(sorted(diagnostics, key=lambda d: d.lineno or float("inf")))
-
-
-def _refuse(diagnostics: list[Diagnostic], reason: Diagnostic | None = None) -> NoReturn:
-    """Raise :class:`NoChaptersError` whose reason is the first error, its line named.
-
-    A skipped line is often why a list falls short ("only 2 chapters" because
-    line 3's stamp was broken, or no 0:00 because line 1's was), so the first
-    skipped line is named in those reasons too.
-    """
-    if reason is not None:
-        diagnostics.append(reason)
-    first = next(d for d in diagnostics if d.severity == "error")
-    where = f"line {first.lineno}: " if first.lineno else ""
-    skipped = [d for d in diagnostics if d.message.endswith(_SKIPPED)]
-    also = ""
-    if skipped and first.code in ("fewer_than_3", "first_not_zero"):
-        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
-        also = f" (line {skipped[0].lineno} skipped: {skipped[0].message.removesuffix(_SKIPPED)}{more})"
-    raise NoChaptersError(f"{where}{first.message}{also}", diagnostics=_sorted(diagnostics))

@@ -33,7 +33,6 @@ Times are ``HH:MM:SS.nnnnnnnnn``, exact to the nanosecond. The XML is read with
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import escape
 
 from chapterkit.diagnostics import Diagnostic
 from chapterkit.errors import NoChaptersError, SourceError
@@ -302,6 +301,10 @@ def _element(out: list[str], level: int, tag: str, value: object) -> None:
 
 
 def _text(value: str) -> str:
+    # Imported here: xml.sax.saxutils pulls in urllib.request and http.client (~16 ms of
+    # start-up for every command, since the registry imports every format).
+    from xml.sax.saxutils import escape
+
     # CR is escaped: an XML reader turns a literal CR or CRLF into LF (XML 1.0 section 2.11).
     return escape(_NOT_XML.sub("", value)).replace("\r", "&#13;")
 

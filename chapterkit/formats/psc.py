@@ -31,11 +31,6 @@ from __future__ import annotations
 
 import re
 from xml.sax import SAXParseException, handler
-from xml.sax.expatreader import ExpatLocator
-from xml.sax.saxutils import quoteattr
-
-from defusedxml import DefusedXmlException
-from defusedxml.expatreader import create_parser
 
 from chapterkit.errors import NoChaptersError, SourceError
 from chapterkit.formats._filetext import Notes, build_list, clock, ends_lost, rounded, within_range
@@ -126,6 +121,13 @@ class _Handler(handler.ContentHandler):
 
 def parse(text: str, options: ParseOptions = ParseOptions()) -> ParseResult:
     """The first chapter list, sorted by start; SourceError names the line of bad XML or times."""
+    # Imported here, not at the top: the expat reader pulls in xml.sax.saxutils, urllib.request
+    # and http.client, ~16 ms that every command would pay because the registry imports every format.
+    from xml.sax.expatreader import ExpatLocator
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.expatreader import create_parser
+
     content = _Handler()
     parser = create_parser()
     parser.setFeature(handler.feature_namespaces, True)
@@ -163,6 +165,8 @@ def normalize_title(title: str) -> str:
 
 def render_checked(chapters: ChapterList) -> tuple[str, tuple]:
     """A standalone PSC 1.2 document, and a warning for every time or character it could not keep."""
+    from xml.sax.saxutils import quoteattr  # here: it imports urllib.request (start-up cost)
+
     notes = Notes()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<psc:chapters version="1.2" xmlns:psc="{NAMESPACE}">']

@@ -674,7 +674,7 @@ def test_copy_rest_copies_exactly_from_any_offset(tmp_path):
 def test_paginate_keeps_packets_and_page_count(sizes, pages):
     from mutagen.ogg import OggPage
 
-    from chapterkit.containers.vorbis import _paginate
+    from chapterkit.containers.xiphcodec import paginate as _paginate
 
     packets = [bytes([i + 1]) * size for i, size in enumerate(sizes)]
     old = []

@@ -60,11 +60,11 @@ def stale_quicktime(path: str, out: str) -> str:
     holding the old list (research containers.md section 6).
     """
     _copy(path, out)
-    with mp4._open(out) as reader:
-        movie = mp4._read_movie(reader)
-        track, _ = mp4._chapter_track(movie)
+    with mp4.open_mp4(out) as reader:
+        movie = mp4.read_movie(reader)
+        track, _ = mp4.chapter_track(movie)
         assert track is not None, f"{path} has no QuickTime chapter track"
-        table = mp4._samples(reader, movie, track)
+        table = mp4.track_samples(reader, movie, track)
         head = reader.read_at(table.offsets[1], 2, "chapter sample")
     length = int.from_bytes(head, "big")
     _patch(out, table.offsets[1] + 2, _stale_title(length))

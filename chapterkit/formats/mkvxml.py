@@ -138,26 +138,13 @@ class _Reader:
         displays, children, tracks = [], [], []
         for child in node.children:
             tag = child.tag
-            if tag == "ChapterUID":
-                fields["uid"] = _uint(child)
-            elif tag == "ChapterStringUID":
-                fields["string_uid"] = child.text
+            if tag in _ATOM_FIELDS:
+                field, read = _ATOM_FIELDS[tag]
+                fields[field] = read(child)
             elif tag == "ChapterTimeStart":
                 start_ns = _time(child)
             elif tag == "ChapterTimeEnd":
                 end_ns, end_node = _time(child), child
-            elif tag == "ChapterFlagHidden":
-                fields["flag_hidden"] = _flag(child)
-            elif tag == "ChapterFlagEnabled":
-                fields["flag_enabled"] = _flag(child)
-            elif tag == "ChapterSegmentUID":
-                fields["segment_uuid"] = _hex(child)
-            elif tag == "ChapterSegmentEditionUID":
-                fields["segment_edition_uid"] = _uint(child)
-            elif tag == "ChapterPhysicalEquiv":
-                fields["physical_equiv"] = _uint(child)
-            elif tag == "ChapterSkipType":
-                fields["skip_type"] = _uint(child)
             elif tag == "ChapterTrack":
                 tracks += [_uint(n) if n.tag == "ChapterTrackNumber" else self.not_kept(n) for n in child.children]
             elif tag == "ChapterDisplay":
@@ -322,6 +309,19 @@ def render_losses(chapters: ChapterList) -> tuple[str, ...]:
     if bad:
         losses.append(f"{bad} title(s) had control characters XML cannot hold; removed")
     return tuple(losses)
+
+
+#: The scalar ChapterAtom children: XML tag -> (Atom field, how its text is read).
+_ATOM_FIELDS = {
+    "ChapterUID": ("uid", _uint),
+    "ChapterStringUID": ("string_uid", lambda node: node.text),
+    "ChapterFlagHidden": ("flag_hidden", _flag),
+    "ChapterFlagEnabled": ("flag_enabled", _flag),
+    "ChapterSegmentUID": ("segment_uuid", _hex),
+    "ChapterSegmentEditionUID": ("segment_edition_uid", _uint),
+    "ChapterPhysicalEquiv": ("physical_equiv", _uint),
+    "ChapterSkipType": ("skip_type", _uint),
+}
 
 
 __all__ = ["detect", "extensions", "holds_editions", "name", "parse", "render", "render_losses", "summary"]

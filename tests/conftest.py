@@ -38,6 +38,16 @@ def require_tool(name: str, path: str | None = None) -> str:
     pytest.skip(message)
 
 
+def require_root(what: str) -> None:
+    """Skip a test that mounts a file system when not root (CI runs as root: there it fails)."""
+    if os.geteuid() == 0:
+        return
+    message = f"{what} needs root (mount)"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI runs as root")
+    pytest.skip(message)
+
+
 def bundled_ffmpeg() -> str:
     import imageio_ffmpeg
 

@@ -17,7 +17,7 @@ from chapterkit.containers.matroska import read_matroska
 from chapterkit.embed import embed
 from chapterkit.errors import ChapterkitError
 from chapterkit.model import ChapterList
-from conftest import bundled_ffmpeg, make_media, require_tool
+from conftest import bundled_ffmpeg, make_media, require_root, require_tool
 from containers.mkvcheck import check_structure
 
 SECOND = 1_000_000_000
@@ -29,8 +29,7 @@ def many(count: int) -> ChapterList:
 
 
 def need_root() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a test file system needs root")
+    require_root("a test file system (tmpfs, XFS image)")
 
 
 @pytest.fixture(scope="module")

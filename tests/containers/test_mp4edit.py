@@ -27,8 +27,8 @@ from chapterkit.containers.mp4boxes import BoxReader, pack_box
 from chapterkit.containers.mp4edit import FragmentedMP4Error, InPlaceRefused, apply_edit, plan_chapters
 from chapterkit.inplace import apply, crash_images
 from chapterkit.model import Chapter, ChapterList
-from conftest import (IN_CI, bundled_ffmpeg, ffmpeg_for, fixture_path, make_media, mpv_chapters, require_tool,
-                      run_ffmpeg)
+from conftest import (IN_CI, bundled_ffmpeg, ffmpeg_for, fixture_path, make_media, mpv_chapters, require_root,
+                      require_tool, run_ffmpeg)
 
 DURATION = 2_000_000_000
 OLD = ChapterList((Chapter(0, 1_000_000_000, "Old one"), Chapter(1_000_000_000, DURATION, "Old two")),
@@ -365,8 +365,7 @@ def test_a_full_file_system_stops_the_edit_with_the_old_chapters_intact(tmp_path
     """ENOSPC in the middle of the plan: the error reaches the caller, the file reads as before."""
     import errno
 
-    if os.geteuid() != 0:
-        pytest.skip("mounting a 64 KiB tmpfs needs root")
+    require_root("a 64 KiB tmpfs")
     mount = tmp_path / "tiny"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)

@@ -2,12 +2,16 @@
 
 How each container gets its chapters (``containers.md`` in the project research):
 
-- MP4 family (mp4, m4v, mov, m4a, m4b): FFmpeg stream copy, FFMETADATA as a second
-  input and ``-map_chapters 1``. FFmpeg writes both the QuickTime chapter track and
-  the Nero ``chpl`` atom. The old chapter track (demuxed as a ``bin_data`` data
-  stream) is left out, or FFmpeg copies it as a stray track (and fails on MOV/M4A).
-- Matroska/WebM: FFmpeg stream copy, one edition; attachments and subtitles kept
-  (image attachments are attached again, or FFmpeg turns them into a video track).
+- MP4 family and Matroska/WebM: edited in place by the project's own writers
+  (:mod:`chapterkit.containers.mp4edit`, :mod:`chapterkit.containers.mkvedit`) where
+  the layout allows a crash-safe edit, on the file itself (``--in-place``) or on a
+  clone or in-kernel copy (``-o``); see :mod:`chapterkit.methods` for the choice.
+  Otherwise (fragmented MP4, a layout the editor refuses, ``--title`` on Matroska,
+  another MP4 brand asked for by the output's extension, an edit that did not read
+  back) an FFmpeg remux: stream copy with FFMETADATA as a second input and
+  ``-map_chapters 1``, which writes the QuickTime chapter track and ``chpl`` (the old
+  chapter track is left out, or FFmpeg copies it as a stray track), or one Matroska
+  edition with attachments and subtitles kept.
 - MP3: ID3v2.3 CHAP/CTOC frames written by mutagen on a copy. Never remuxed: every
   ``ffmpeg -c copy`` pass over an MP3 shifts chapters by the encoder delay.
 - Ogg Vorbis/Opus, FLAC: ``CHAPTERnnn`` comments written by mutagen on a copy.
@@ -17,10 +21,11 @@ Two FFmpeg 5.1 faults are worked around by using the bundled FFmpeg when 5.1 was
 merely found on PATH (and otherwise reported): Opus in Matroska loses sync on a
 remux, and a MOV/MP4 of video and timecode loses its chapter-track reference.
 
-Whatever the path, the result is written to a temporary file in the destination
-folder, read back by every reader that applies (unless ``verify=False``), fsynced
-and renamed into place. Any failure, Ctrl-C included, removes the temporary file and
-leaves the input byte-identical.
+A new file is written to a temporary file in the destination folder, read back by
+every reader that applies (unless ``verify=False``), fsynced and renamed into place;
+any failure, Ctrl-C included, removes the temporary file and leaves the input
+byte-identical. An in-place edit is ordered so a crash leaves the old or the new
+chapters, and rolled back when the readers disagree (:mod:`chapterkit.inplace`).
 
 This module is the public face (``embed``, ``EmbedResult``, ``plan``,
 ``doctor_report``); the work is split by concern so each part stays small:

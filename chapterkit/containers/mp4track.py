@@ -2,7 +2,7 @@
 
 :func:`chapter_boxes` builds the Nero ``chpl`` atom, the QuickTime chapter text
 ``trak`` and its samples, byte for byte what ``ffmpeg -map_chapters ... -movie_timescale
-1000`` (the remux path, chapterkit/embed.py) writes with FFmpeg 5.1 and 9.0.2; the
+1000`` (the remux path, chapterkit/remux.py) writes with FFmpeg 5.1 and 9.0.2; the
 in-place editor (:mod:`chapterkit.containers.mp4edit`) splices them into a copy of the
 file's ``moov``. Measured on this machine by dumping both builds' output box by box
 (tests/containers/test_mp4track.py compares against a fresh FFmpeg file):

@@ -56,9 +56,6 @@ TOC_ID = "toc"
 _KEEP_V24_FRAMES = ("EQU2", "RVA2", "TDEN", "TDRL", "TDTG", "TMOO", "TPRO",
                     "TSOA", "TSOP", "TSOT", "TSST")
 
-#: What mutagen and the struct/codec layers under it raise for a file that is not
-#: a sound MP3 (mutagen converts most of these to MutagenError, but not all paths).
-
 _NUL_REASON = "ID3 uses NUL to separate values"
 
 
